@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Set everything up, idempotently: Python 3.10 virtualenv, pinned packages and the
+# project's spaCy pipeline. (Training is scripts/train_if_changed.py, run by run.sh and
+# test.sh after this.)
+#
+#   scripts/setup.sh run    runtime packages only
+#   scripts/setup.sh test   runtime + test/lint tools
+set -euo pipefail
+MODE="${1:-run}"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$KAT_ROOT"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- 1. Find Python 3.10 (Rasa 3.6 supports 3.8-3.10, not 3.11) ----------------------
+is_py310() { [ -n "$1" ] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
+find_python() {
+  local candidate
+  for candidate in "${KAT_PYTHON:-}" \
+      "$( (command -v pyenv >/dev/null && pyenv which python) 2>/dev/null || true)" \
+      "$(command -v python3.10 || true)" \
+      "$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.10*/bin/python 2>/dev/null | sort -V | tail -n 1)" \
+      /usr/bin/python3.10 /usr/local/bin/python3.10; do
+    if is_py310 "$candidate"; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+if [ -x "$KAT_VENV/bin/python" ] && ! is_py310 "$KAT_VENV/bin/python"; then
+  say "Existing $KAT_VENV is not Python 3.10; recreating it"
+  rm -rf "$KAT_VENV"
+fi
+if [ ! -x "$KAT_VENV/bin/python" ]; then
+  if ! PY="$(find_python)"; then
+    cat >&2 <<'MSG'
+error: Python 3.10 was not found (Rasa 3.6 needs 3.10; 3.11 will not work).
+Install it, then run the command again. Any one of these works:
+  pyenv install 3.10        (pyenv reads .python-version in this folder)
+  apt-get install python3.10 python3.10-venv
+or point KAT_PYTHON at a python3.10 executable.
+MSG
+    exit 1
+  fi
+  say "Creating virtualenv $KAT_VENV with $PY"
+  "$PY" -m venv "$KAT_VENV"
+fi
+VPY="$KAT_VENV/bin/python"
+
+# --- 2. Pinned packages (skipped when the lock files are unchanged) --------------------
+REQ=requirements.txt
+[ "$MODE" = "test" ] && REQ=requirements-dev.txt
+STAMP="$KAT_VENV/.installed-$(basename "$REQ" .txt)"
+WANT="$(cat requirements*.txt | sha256sum | cut -c1-16)"
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+  say "Installing pinned packages from $REQ (first time takes a few minutes)"
+  "$VPY" -m pip install --quiet --upgrade "pip==24.0"
+  "$VPY" -m pip install --quiet --no-deps -r "$REQ"
+  "$VPY" -m pip check
+  rm -f "$KAT_VENV"/.installed-*
+  echo "$WANT" > "$STAMP"
+else
+  say "Packages up to date ($REQ)"
+fi
+
+# --- 3. The project's spaCy pipeline ---------------------------------------------------
+say "spaCy pipeline"
+"$VPY" scripts/build_spacy_pipeline.py

@@ -1,0 +1,59 @@
+"""Train the Rasa model only when its inputs changed.
+
+Inputs: config.yml, domain.yml, data/, content/spacy/ and components/. Their digest is
+stored beside the model; an unchanged digest skips training. ``--force`` always trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = ROOT / "models"
+MODEL_NAME = "kat-assistant"
+INPUTS = ["config.yml", "domain.yml", "data", "content/spacy", "components"]
+
+
+def training_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in INPUTS:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args()
+
+    model = MODEL_DIR / f"{MODEL_NAME}.tar.gz"
+    stamp = MODEL_DIR / f"{MODEL_NAME}.fingerprint"
+    fingerprint = training_fingerprint()
+    if not args.force and model.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        print(f"==> Model up to date: {model.relative_to(ROOT)}")
+        return
+    print("==> Training the model (data or config changed; about 3-5 minutes on 2 cores)")
+    MODEL_DIR.mkdir(exist_ok=True)
+    rasa = Path(sys.executable).with_name("rasa")
+    cmd = [
+        str(rasa), "train", "--fixed-model-name", MODEL_NAME, "--out", str(MODEL_DIR),
+        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+    ]
+    subprocess.run(cmd, cwd=ROOT, check=True, env=os.environ.copy())
+    stamp.write_text(fingerprint)
+    print(f"==> Model trained: {model.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
