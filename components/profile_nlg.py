@@ -9,11 +9,10 @@ second process being up.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Optional
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from kat.clinic_profile import cached_profile, response_values
@@ -33,11 +32,11 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
 
     def generate_from_slots(
         self,
-        utter_action: Text,
-        filled_slots: Dict[Text, Any],
-        output_channel: Text,
+        utter_action: str,
+        filled_slots: Dict[str, Any],
+        output_channel: str,
         **kwargs: Any,
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> Optional[Dict[str, Any]]:
         values = {**self._profile_values, **kwargs}
         return super().generate_from_slots(
             utter_action, filled_slots, output_channel, **values

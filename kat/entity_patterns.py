@@ -60,7 +60,9 @@ def iter_terms(terms: Dict[str, Dict[str, List[str]]]) -> Iterator[TermEntry]:
                 yield TermEntry(label, canonical_id, phrase)
 
 
-def find_ambiguous_phrases(terms: Dict[str, Dict[str, List[str]]]) -> Dict[str, List[str]]:
+def find_ambiguous_phrases(
+    terms: Dict[str, Dict[str, List[str]]]
+) -> Dict[str, List[str]]:
     """Phrases listed under more than one canonical id (a review error)."""
     seen: Dict[str, List[str]] = {}
     for entry in iter_terms(terms):

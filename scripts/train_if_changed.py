@@ -23,7 +23,9 @@ def training_fingerprint() -> str:
     digest = hashlib.sha256()
     for name in INPUTS:
         path = ROOT / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        )
         for file in files:
             if "__pycache__" in file.parts:
                 continue
@@ -40,15 +42,30 @@ def main() -> None:
     model = MODEL_DIR / f"{MODEL_NAME}.tar.gz"
     stamp = MODEL_DIR / f"{MODEL_NAME}.fingerprint"
     fingerprint = training_fingerprint()
-    if not args.force and model.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+    if (
+        not args.force
+        and model.exists()
+        and stamp.exists()
+        and stamp.read_text() == fingerprint
+    ):
         print(f"==> Model up to date: {model.relative_to(ROOT)}")
         return
     print("==> Training the model (data or config changed; about 3-5 minutes on 2 cores)")
     MODEL_DIR.mkdir(exist_ok=True)
     rasa = Path(sys.executable).with_name("rasa")
     cmd = [
-        str(rasa), "train", "--fixed-model-name", MODEL_NAME, "--out", str(MODEL_DIR),
-        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        str(rasa),
+        "train",
+        "--fixed-model-name",
+        MODEL_NAME,
+        "--out",
+        str(MODEL_DIR),
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
     ]
     subprocess.run(cmd, cwd=ROOT, check=True, env=os.environ.copy())
     stamp.write_text(fingerprint)

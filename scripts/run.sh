@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set everything up and run the assistant: action server + Rasa server (REST channel and
+# the authenticated HTTP API). Ctrl-C stops both.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$KAT_ROOT"
+bash scripts/setup.sh run
+VENV_BIN="$KAT_VENV/bin"
+"$VENV_BIN/python" scripts/train_if_changed.py
+
+mkdir -p "$KAT_VAR_DIR"
+# The HTTP API token: from RASA_AUTH_TOKEN, else generated once and kept in var/ (not in git).
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  [ -s "$KAT_VAR_DIR/rasa_auth_token" ] || "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$KAT_VAR_DIR/rasa_auth_token"
+  RASA_AUTH_TOKEN="$(cat "$KAT_VAR_DIR/rasa_auth_token")"
+fi
+export RASA_AUTH_TOKEN
+BIND="${KAT_BIND:-127.0.0.1}"
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+echo "==> Starting the action server on port $ACTION_PORT"
+"$VENV_BIN/rasa" run actions --actions actions --port "$ACTION_PORT" &
+pids+=($!)
+echo "==> Starting the Rasa server on http://$BIND:$RASA_PORT"
+"$VENV_BIN/rasa" run --model models/kat-assistant.tar.gz --endpoints endpoints.yml \
+  --credentials credentials.yml --interface "$BIND" --port "$RASA_PORT" \
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" &
+pids+=($!)
+
+"$VENV_BIN/python" scripts/wait_for_servers.py "http://127.0.0.1:$RASA_PORT" "http://127.0.0.1:$ACTION_PORT"
+cat <<MSG
+
+  The assistant is running.
+    Chat in this terminal:   .venv/bin/python scripts/chat.py
+    REST channel:            curl -s http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
+                               -H 'Content-Type: application/json' \\
+                               -d '{"sender": "me", "message": "hi"}'
+    HTTP API (token in var/rasa_auth_token):
+                             curl -s "http://127.0.0.1:$RASA_PORT/status?token=\$(cat var/rasa_auth_token)"
+  Ctrl-C stops everything.
+
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set everything up and run every test: lint, types, data validation, unit tests,
+# training, dialogue and NLU evaluation, end-to-end tests against real servers.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$KAT_ROOT"
+bash scripts/setup.sh test
+B="$KAT_VENV/bin"
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "Lint (ruff, black) and types (mypy)"
+"$B/ruff" check .
+"$B/black" --check --quiet .
+"$B/mypy" actions kat components
+
+step "rasa data validate --fail-on-warnings"
+"$B/rasa" data validate --fail-on-warnings --quiet
+
+step "Unit tests"
+"$B/pytest" -q -m "not e2e" -p no:cacheprovider
+
+step "Train (only if data or config changed)"
+"$B/python" scripts/train_if_changed.py
+
+MODEL=models/kat-assistant.tar.gz
+rm -rf results && mkdir -p results
+step "Dialogue test stories (rasa test core --fail-on-prediction-errors)"
+"$B/rasa" test core --model "$MODEL" --stories tests/stories --out results/core \
+  --fail-on-prediction-errors --quiet
+
+step "Held-out NLU test set (intent and response selection >= 90 %)"
+"$B/rasa" test nlu --model "$MODEL" --nlu tests/nlu --out results/nlu --quiet \
+  --no-plot
+"$B/python" scripts/check_nlu_results.py results/nlu --min-accuracy 0.90
+
+step "End-to-end tests against the real servers"
+"$B/pytest" -q -m e2e -p no:cacheprovider

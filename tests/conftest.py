@@ -1,0 +1,54 @@
+"""Shared fixtures: project paths, the domain as a dict, tracker factories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def make_tracker(
+    text: str = "",
+    intent: str = "",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    slots: Optional[Dict[str, Any]] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    sender_id: str = "test-patient",
+) -> Any:
+    """A rasa_sdk Tracker as the action server would receive it."""
+    from rasa_sdk import Tracker
+
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": entities or [],
+    }
+    return Tracker(
+        sender_id=sender_id,
+        slots=slots or {},
+        latest_message=latest,
+        events=events or [{"event": "user", "text": text, "parse_data": latest}],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def tracker_factory():  # type: ignore[no-untyped-def]
+    return make_tracker

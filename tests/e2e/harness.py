@@ -1,0 +1,203 @@
+"""Start the real action server and Rasa server on free ports, for end-to-end tests.
+
+Nothing is faked: the trained model in models/, the project's endpoints and credentials,
+real HTTP. Each server gets its own SQLite tracker file in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "kat-assistant.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(url: str, timeout: float, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {proc.returncode} before {url} was up"
+            )
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} not up after {timeout}s")
+
+
+@dataclass
+class Servers:
+    workdir: Path
+    token: str = "e2e-test-token"
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    logs: Dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "RASA_TELEMETRY_ENABLED": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "PYTHONPATH": str(ROOT),
+                "ACTION_SERVER_URL": f"{self.action_url}/webhook",
+                "KAT_TRACKER_DB": str(self.workdir / "tracker.db"),
+                "KAT_VAR_DIR": str(self.workdir),
+            }
+        )
+        return env
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        log = self.workdir / f"{name}.log"
+        self.logs[name] = log
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env(),
+            stdout=open(log, "wb"),  # noqa: SIM115 - closed with the process
+            stderr=subprocess.STDOUT,
+        )
+        self.procs[name] = proc
+        return proc
+
+    def start_actions(self) -> None:
+        proc = self._spawn(
+            "actions",
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
+        )
+        wait_until(f"{self.action_url}/health", 90, proc)
+
+    def start_rasa(self) -> None:
+        proc = self._spawn(
+            "rasa",
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--enable-api",
+                "--auth-token",
+                self.token,
+            ],
+        )
+        wait_until(f"{self.rasa_url}/webhooks/rest/", 240, proc)
+        # /webhooks/rest/ answers before the model is loaded; wait for the model too.
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            status = requests.get(
+                f"{self.rasa_url}/status", params={"token": self.token}, timeout=10
+            )
+            if status.ok and status.json().get("model_file"):
+                return
+            time.sleep(0.5)
+        raise TimeoutError("model not loaded")
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.logs.get(name)
+        if not path or not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    # --- talking to the assistant ---------------------------------------------------
+    def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return list(response.json())
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker",
+            params={"token": self.token},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def bot_actions_after_last_user(self, sender: str) -> List[str]:
+        """Names of what the bot did for the latest message (utter_faq/<topic> resolved)."""
+        events = self.tracker(sender)["events"]
+        last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
+        names: List[str] = []
+        for event in events[last_user + 1 :]:
+            if event["event"] == "bot":
+                utter = (event.get("metadata") or {}).get("utter_action")
+                if utter:
+                    names.append(utter)
+            elif event["event"] == "action":
+                name = event.get("name") or ""
+                # utter_* actions are reported by their bot event (with the full
+                # utter_faq/<topic> name); list the other actions themselves.
+                if name != "action_listen" and not name.startswith("utter_"):
+                    names.append(name)
+        return names
+
+
+def texts(messages: List[Dict[str, Any]]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def latest_intent(tracker: Dict[str, Any]) -> Optional[str]:
+    return (tracker.get("latest_message") or {}).get("intent", {}).get("name")

@@ -1,0 +1,75 @@
+"""End to end over REST with the real Rasa server and action server."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from tests.e2e.harness import Servers, texts
+
+pytestmark = pytest.mark.e2e
+
+FAQ_QUESTIONS = {
+    "what_is_adhd": "sorry if dumb q but what is adhd actually",
+    "standard_treatments": "what do people normally get prescribed or do for adhd",
+    "what_is_ketamine": "what is ketamine anyway",
+    "mechanism": "how does ketamine work on the brain for adhd",
+    "vs_stimulants": "is ketamine like ritalin or different",
+    "who_is_it_for": "what kind of patients is this treatment for",
+    "benefits": "what are the potential benefits",
+    "kat": "what happens in ketamine assisted therapy",
+    "safety": "is it safe",
+    "side_effects": "any side effects",
+    "addiction": "is ketamine addictive",
+    "dose": "how big is the dose compared to recreational use",
+}
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex}"
+
+
+def test_greeting_carries_the_disclaimer_from_the_clinic_profile(
+    servers: Servers,
+) -> None:
+    sender = new_sender()
+    reply = texts(servers.say(sender, "hello"))
+    assert "automated assistant" in reply
+    assert "not medical advice" in reply
+    assert "911" in reply and "988" in reply
+    assert "{clinic_" not in reply, "a profile placeholder was not filled"
+    assert servers.bot_actions_after_last_user(sender) == ["utter_greet"]
+
+
+@pytest.mark.parametrize("topic", sorted(FAQ_QUESTIONS))
+def test_every_faq_topic_answers_in_conversation(servers: Servers, topic: str) -> None:
+    sender = new_sender()
+    reply = servers.say(sender, FAQ_QUESTIONS[topic])
+    assert reply, "no answer"
+    assert servers.bot_actions_after_last_user(sender) == [f"utter_faq/{topic}"]
+
+
+def test_clinic_placeholders_are_never_shown_as_facts(servers: Servers) -> None:
+    sender = new_sender()
+    reply = texts(servers.say(sender, "how much does it cost"))
+    assert "[" not in reply and "]" not in reply
+    assert "clinic_info" in servers.bot_actions_after_last_user(sender)[0]
+
+
+def test_request_for_a_person_runs_the_handoff_action(servers: Servers) -> None:
+    sender = new_sender()
+    reply = texts(servers.say(sender, "i want to talk to a human"))
+    assert "action_handoff" in servers.bot_actions_after_last_user(sender)
+    assert "clinic team" in reply
+
+
+def test_http_api_requires_the_token(servers: Servers) -> None:
+    url = f"{servers.rasa_url}/conversations/anyone/tracker"
+    assert requests.get(url, timeout=10).status_code == 401
+    wrong = requests.get(url, params={"token": "wrong"}, timeout=10)
+    assert wrong.status_code == 401
+    assert (
+        requests.get(url, params={"token": servers.token}, timeout=10).status_code == 200
+    )
