@@ -78,7 +78,9 @@ def main() -> None:
         finally:
             servers.stop_all()
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"REST round trips: {len(latencies)} messages, one patient at a time")
     print(
         f"  all messages      p50 {percentile(latencies, 50):6.1f} ms   "
@@ -89,7 +91,9 @@ def main() -> None:
         f"  via action server p50 {percentile(action_latencies, 50):6.1f} ms   "
         f"p95 {percentile(action_latencies, 95):6.1f} ms"
     )
-    print(f"resident memory after load: rasa {rasa_rss:.0f} MB, action server {action_rss:.0f} MB")
+    print(
+        f"resident memory after load: rasa {rasa_rss:.0f} MB, action server {action_rss:.0f} MB"
+    )
 
 
 if __name__ == "__main__":
