@@ -1,0 +1,226 @@
+"""Deterministic crisis and emergency detection from reviewed patterns.
+
+The pattern file ``content/safety/crisis_patterns.yml`` says what counts (its header
+explains the steps). This module only applies it: normalise the text, run spaCy's
+Matcher, then drop matches that are idioms, clearly negated ("I'm not suicidal"), general
+questions about the treatment ("can ketamine cause seizures?") or medical history. When
+in doubt it is a crisis: negations are honoured only in a narrow, explicit form, and a
+contrast with any residual risk ("not suicidal, but I think about death") counts.
+
+No Rasa imports: the Rasa safety gate (components/safety_gate.py), the tests and the
+benchmark all call :meth:`CrisisDetector.assess`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import yaml
+
+from kat.normalise import Normaliser, default_normaliser
+from kat.paths import content_dir
+from kat.pattern_dsl import compile_pattern
+
+
+@dataclass(frozen=True)
+class CrisisAssessment:
+    """What the detector found. ``matched`` holds patient text: never log it."""
+
+    is_crisis: bool
+    categories: Tuple[str, ...] = ()
+    reason: str = "no_match"
+    matched: Tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class _Match:
+    category: str
+    strength: str  # "strong" or "topic"
+    start: int
+    end: int
+
+
+def _blank_english() -> Any:
+    import spacy
+
+    return spacy.blank("en")
+
+
+class CrisisDetector:
+    """Applies the crisis pattern file to a message."""
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        normaliser: Optional[Normaliser] = None,
+        nlp: Any = None,
+    ) -> None:
+        from spacy.matcher import Matcher
+
+        self.config = config
+        self.normalise = normaliser or default_normaliser()
+        self.nlp = nlp or _blank_english()
+        vocab = self.nlp.vocab
+
+        self.matcher = Matcher(vocab)
+        self._past_context_categories: Set[str] = set()
+        for category, spec in config["categories"].items():
+            if spec.get("past_context_applies"):
+                self._past_context_categories.add(category)
+            for strength in ("strong", "topic"):
+                for i, line in enumerate(spec.get(strength) or []):
+                    self.matcher.add(f"{category}|{strength}|{i}", compile_pattern(line))
+
+        self.idioms = self._matcher_for(vocab, "idiom", config.get("idioms", []))
+        self.past_context = self._matcher_for(
+            vocab, "past", config.get("past_context", [])
+        )
+        general = config["general_question"]
+        self.lead_ins = self._matcher_for(vocab, "lead_in", general["lead_ins"])
+        self.question_words = {w.lower() for w in general["question_words"]}
+        self.first_person = {w.lower() for w in general["first_person"]}
+        negation = config["negation"]
+        self.cues = set(negation["cues"])
+        self.window = int(negation["window"])
+        self.bridges = set(negation["bridges"])
+        self.pronouns = set(negation["pronouns"])
+        self.contrasts = set(negation["contrasts"])
+        self.residual = self._matcher_for(vocab, "risk", negation["residual_risk"])
+        self.trailing_denials = self._matcher_for(
+            vocab, "denial", negation.get("trailing_denials", [])
+        )
+        self.clause_breaks = {",", ".", ";", "!", "?", "but", "and", "so", "-", "—"}
+
+    @staticmethod
+    def _matcher_for(vocab: Any, label: str, lines: Iterable[str]) -> Any:
+        from spacy.matcher import Matcher
+
+        matcher = Matcher(vocab)
+        for i, line in enumerate(lines):
+            matcher.add(f"{label}|{i}", compile_pattern(line))
+        return matcher
+
+    @classmethod
+    def from_file(cls, path: Optional[Path] = None) -> CrisisDetector:
+        return cls(load_crisis_config(path))
+
+    # --- steps ------------------------------------------------------------------------
+    def _matches(self, doc: Any) -> List[_Match]:
+        strings = self.nlp.vocab.strings
+        found = []
+        for match_id, start, end in self.matcher(doc):
+            category, strength, _ = strings[match_id].split("|")
+            found.append(_Match(category, strength, start, end))
+        return found
+
+    def _is_negated(self, doc: Any, start: int) -> bool:
+        for back in range(1, self.window + 1):
+            index = start - back
+            if index < 0:
+                return False
+            token = doc[index].lower_
+            if token in self.cues:
+                following = doc[index + 1].lower_ if index + 1 < start else ""
+                return following not in self.pronouns
+            if token not in self.bridges:
+                return False
+        return False
+
+    def _denied_after(self, doc: Any, match: _Match) -> bool:
+        """A topic match followed, in the same sentence, by a denial ending its clause."""
+        for _, start, end in self.trailing_denials(doc):
+            if start < match.end or start - match.end > 8:
+                continue
+            if end == len(doc) or doc[end].lower_ in self.clause_breaks:
+                return True
+        return False
+
+    def _is_general_question(self, doc: Any) -> bool:
+        position = 0
+        while position < len(doc):
+            spans = [(s, e) for _, s, e in self.lead_ins(doc) if s == position]
+            if not spans:
+                break
+            position = max(e for _, e in spans)
+        if position >= len(doc) or doc[position].lower_ not in self.question_words:
+            return False
+        return not any(token.lower_ in self.first_person for token in doc[position:])
+
+    def _contrast_with_risk(self, doc: Any, after: int) -> bool:
+        contrast_at = [t.i for t in doc[after:] if t.lower_ in self.contrasts]
+        if not contrast_at:
+            return False
+        return any(start > contrast_at[0] for _, start, _ in self.residual(doc))
+
+    # --- the decision -----------------------------------------------------------------
+    def assess(self, text: str) -> CrisisAssessment:
+        doc = self.nlp.make_doc(self.normalise(text))
+        matches = self._matches(doc)
+        if not matches:
+            return CrisisAssessment(False)
+
+        idiom_spans = [(s, e) for _, s, e in self.idioms(doc)]
+        matches = [
+            m
+            for m in matches
+            if not any(s < m.end and m.start < e for s, e in idiom_spans)
+        ]
+        if not matches:
+            return CrisisAssessment(False, reason="idiom")
+
+        general = self._is_general_question(doc)
+        has_past_context = bool(self.past_context(doc))
+        live: List[_Match] = []
+        negated: List[_Match] = []
+        reasons: Set[str] = set()
+        for match in matches:
+            if match.strength == "topic" and general:
+                reasons.add("general_question")
+                continue
+            if (
+                match.strength == "topic"
+                and has_past_context
+                and match.category in self._past_context_categories
+            ):
+                reasons.add("past_context")
+                continue
+            if self._is_negated(doc, match.start) or (
+                match.strength == "topic" and self._denied_after(doc, match)
+            ):
+                negated.append(match)
+                continue
+            live.append(match)
+
+        if live:
+            return self._crisis(doc, live, "match")
+        if negated:
+            last_end = max(m.end for m in negated)
+            if self._contrast_with_risk(doc, last_end):
+                return self._crisis(doc, negated, "contrast_after_negation")
+            reasons.add("negated")
+        return CrisisAssessment(False, reason="+".join(sorted(reasons)) or "no_match")
+
+    @staticmethod
+    def _crisis(doc: Any, matches: Sequence[_Match], reason: str) -> CrisisAssessment:
+        categories = tuple(sorted({m.category for m in matches}))
+        matched = tuple(doc[m.start : m.end].text for m in matches)
+        return CrisisAssessment(True, categories, reason, matched)
+
+
+def load_crisis_config(path: Optional[Path] = None) -> Dict[str, Any]:
+    path = path or content_dir() / "safety" / "crisis_patterns.yml"
+    with open(path, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    for key in ("categories", "general_question", "negation"):
+        if key not in config:
+            raise ValueError(f"{path}: missing section {key!r}")
+    return dict(config)
+
+
+@lru_cache(maxsize=1)
+def default_detector() -> CrisisDetector:
+    """The detector for the shipped pattern file, built once per process."""
+    return CrisisDetector.from_file()

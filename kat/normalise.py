@@ -1,0 +1,42 @@
+"""Text normalisation shared by the safety pattern layers (content/safety/normalise.yml)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Optional
+
+import yaml
+
+from kat.paths import content_dir
+
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"'})
+
+
+class Normaliser:
+    """Lower-case, straighten quotes, squeeze repeated letters, expand slang."""
+
+    def __init__(self, words: Dict[str, str]) -> None:
+        self._words = {str(k).lower(): str(v or "") for k, v in words.items()}
+        alternation = "|".join(
+            re.escape(k) for k in sorted(self._words, key=len, reverse=True)
+        )
+        self._word_re = re.compile(rf"(?<![\w'])({alternation})(?![\w'])")
+
+    @classmethod
+    def from_file(cls, path: Optional[Path] = None) -> Normaliser:
+        path = path or content_dir() / "safety" / "normalise.yml"
+        with open(path, encoding="utf-8") as handle:
+            return cls(yaml.safe_load(handle)["words"])
+
+    def __call__(self, text: str) -> str:
+        text = (text or "").translate(_QUOTES).lower()
+        text = _REPEATS.sub(r"\1\1", text)
+        return self._word_re.sub(lambda m: self._words[m.group(1)], text)
+
+
+@lru_cache(maxsize=1)
+def default_normaliser() -> Normaliser:
+    return Normaliser.from_file()

@@ -1,0 +1,102 @@
+"""A small, reviewable pattern syntax compiled to spaCy Matcher token patterns.
+
+One pattern per line, tokens separated by spaces:
+
+    word            the token, lower-case
+    a|b|c           any one of these single tokens
+    (a b|c|d e f)   any one of these token sequences (a group; groups do not nest)
+    ~regex          a token matching the regular expression (re.search)
+    token?          the token is optional (words and alternatives, not regexes)
+    ...             up to three tokens of anything
+
+A line with groups stands for every combination of its groups' alternatives, so
+``(ca n't|cannot) breathe`` is two Matcher patterns. Used by the pattern files in
+``content/safety/``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any, Dict, List
+
+WILDCARD = "..."
+WILDCARD_SPAN = 3
+
+
+class PatternSyntaxError(ValueError):
+    """A pattern line cannot be compiled; the message names it."""
+
+
+def compile_token(token: str) -> Dict[str, Any]:
+    # A trailing "?" marks an optional token, except on a regex, where it belongs to
+    # the regular expression.
+    optional = token.endswith("?") and len(token) > 1 and not token.startswith("~")
+    if optional:
+        token = token[:-1]
+    spec: Dict[str, Any]
+    if token.startswith("~"):
+        regex = token[1:]
+        if not regex:
+            raise PatternSyntaxError("empty regex")
+        re.compile(regex)
+        spec = {"LOWER": {"REGEX": regex}}
+    elif "|" in token:
+        options = [t for t in token.split("|") if t]
+        if not options:
+            raise PatternSyntaxError(f"empty alternatives in {token!r}")
+        spec = {"LOWER": {"IN": options}}
+    else:
+        spec = {"LOWER": token}
+    if optional:
+        spec["OP"] = "?"
+    return spec
+
+
+def expand_groups(line: str) -> List[str]:
+    """Every concrete line a pattern with ``(a b|c)`` groups stands for.
+
+    Regex tokens (``~...``) may contain parentheses of their own and are never groups.
+    """
+    choices: List[List[str]] = []
+    group: List[str] | None = None
+    for token in str(line).split():
+        if group is None and token.startswith("(") and not token.startswith("~"):
+            group = []
+            token = token[1:]
+        if group is not None:
+            closing = token.endswith(")")
+            group.append(token[:-1] if closing else token)
+            if closing:
+                options = [o.strip() for o in " ".join(group).split("|")]
+                if any(not o or "(" in o or ")" in o for o in options):
+                    raise PatternSyntaxError(f"bad group in {line!r}")
+                choices.append(options)
+                group = None
+            continue
+        if ")" in token and not token.startswith("~"):
+            raise PatternSyntaxError(f"unbalanced parenthesis in {line!r}")
+        choices.append([token])
+    if group is not None:
+        raise PatternSyntaxError(f"unclosed group in {line!r}")
+    return [" ".join(" ".join(combo).split()) for combo in itertools.product(*choices)]
+
+
+def _compile_plain(line: str) -> List[Dict[str, Any]]:
+    tokens = line.split()
+    if not tokens:
+        raise PatternSyntaxError("empty pattern")
+    pattern: List[Dict[str, Any]] = []
+    for token in tokens:
+        if token == WILDCARD:
+            pattern.extend({"OP": "?"} for _ in range(WILDCARD_SPAN))
+        else:
+            pattern.append(compile_token(token))
+    if all(spec.get("OP") == "?" for spec in pattern):
+        raise PatternSyntaxError(f"pattern {line!r} can match nothing at all")
+    return pattern
+
+
+def compile_pattern(line: str) -> List[List[Dict[str, Any]]]:
+    """Compile one pattern line to the spaCy Matcher patterns it stands for."""
+    return [_compile_plain(concrete) for concrete in expand_groups(line)]
