@@ -1,25 +1,97 @@
-"""``action_handoff``: pass the conversation to a person at the clinic."""
+"""``action_handoff``: pass the conversation to a person at the clinic.
+
+Opens a ticket in the hand-off store (or adds to the one already open), tells the patient
+what happens next, and — for a new, non-urgent hand-off — sets ``handoff_offer_contact``
+so the rules offer to take contact details (handoff_contact_form, consent first).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import logging
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from kat.handoff_rules import decide, transcript
+from kat.handoff_store import default_store
+
+logger = logging.getLogger(__name__)
+
+
+def _channel(tracker: Tracker) -> str:
+    return str(tracker.get_latest_input_channel() or "unknown")
+
 
 class ActionHandoff(Action):
-    """Tell the patient a person will follow up, and mark the conversation as handed off."""
-
-    def name(self) -> str:
+    def name(self) -> Text:
         return "action_handoff"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[str, Any],
-    ) -> List[Dict[str, Any]]:
-        dispatcher.utter_message(response="utter_handoff_confirmation")
-        return [SlotSet("handoff_requested", True)]
+        domain: Dict[Text, Any],
+    ) -> List[Dict[Text, Any]]:
+        intents = [
+            (e.get("parse_data") or {}).get("intent", {}).get("name")
+            for e in tracker.events
+            if e.get("event") == "user"
+        ]
+        decision = decide(tracker.latest_message.get("intent"), [i for i in intents if i])
+        try:
+            store = default_store()
+            ticket = store.open_ticket_for(tracker.sender_id)
+            if ticket is not None:
+                latest = transcript(
+                    [e for e in tracker.events if e.get("event") == "user"][-1:]
+                )
+                store.append_messages(ticket.id, latest, urgent=decision.urgent)
+                created = False
+            else:
+                ticket = store.open_ticket(
+                    conversation_id=tracker.sender_id,
+                    channel=_channel(tracker),
+                    reason=decision.reason,
+                    urgent=decision.urgent,
+                    transcript=transcript(tracker.events),
+                )
+                created = True
+        except Exception:  # the store is down: never leave the patient in silence
+            logger.exception("hand-off store unavailable (reason=%s)", decision.reason)
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return [
+                SlotSet("handoff_requested", True),
+                SlotSet("handoff_offer_contact", False),
+            ]
+
+        logger.info(
+            "hand-off ticket %s %s (reason=%s urgent=%s)",
+            ticket.id,
+            "opened" if created else "updated",
+            decision.reason,
+            decision.urgent,
+        )
+        events: List[Dict[Text, Any]] = [
+            SlotSet("handoff_requested", True),
+            SlotSet("handoff_ticket_id", ticket.id),
+            SlotSet("handoff_offer_contact", False),
+        ]
+        if decision.reason == "crisis":
+            # The crisis reply already gave the emergency numbers; confirm the alert.
+            dispatcher.utter_message(response="utter_handoff_urgent")
+            return events
+        if not created:
+            dispatcher.utter_message(response="utter_handoff_added")
+            return events
+        if decision.reason == "clinical_question":
+            dispatcher.utter_message(response="utter_handoff_clinical")
+        else:
+            dispatcher.utter_message(response="utter_handoff_confirmation")
+        if decision.urgent:
+            dispatcher.utter_message(response="utter_handoff_urgent")
+        if tracker.get_slot("contact_consent") is None:
+            # data/rules/handoff.yml starts the consent form when this is true.
+            events.append(SlotSet("handoff_offer_contact", True))
+        return events

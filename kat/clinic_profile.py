@@ -33,6 +33,7 @@ REQUIRED_KEYS = (
     "crisis_line",
     "crisis_line_text",
     "crisis_text_line",
+    "substance_use_helpline",
     "disclaimer",
 )
 

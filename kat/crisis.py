@@ -139,12 +139,14 @@ class CrisisDetector:
         return False
 
     def _is_general_question(self, doc: Any) -> bool:
+        # Lead-ins sit at the start: match them once, on the opening tokens only.
+        opening = doc[: min(len(doc), 16)]
+        ends_at: Dict[int, int] = {}
+        for _, start, end in self.lead_ins(opening):
+            ends_at[start] = max(end, ends_at.get(start, start))
         position = 0
-        while position < len(doc):
-            spans = [(s, e) for _, s, e in self.lead_ins(doc) if s == position]
-            if not spans:
-                break
-            position = max(e for _, e in spans)
+        while position in ends_at:
+            position = ends_at[position]
         if position >= len(doc) or doc[position].lower_ not in self.question_words:
             return False
         return not any(token.lower_ in self.first_person for token in doc[position:])

@@ -5,6 +5,7 @@ One pattern per line, tokens separated by spaces:
     word            the token, lower-case
     a|b|c           any one of these single tokens
     (a b|c|d e f)   any one of these token sequences (a group; groups do not nest)
+    (a b|c)?        the same, or nothing
     ~regex          a token matching the regular expression (re.search)
     token?          the token is optional (words and alternatives, not regexes)
     ...             up to three tokens of anything
@@ -65,13 +66,20 @@ def expand_groups(line: str) -> List[str]:
             group = []
             token = token[1:]
         if group is not None:
-            closing = token.endswith(")")
-            group.append(token[:-1] if closing else token)
+            optional_group = token.endswith(")?")
+            closing = optional_group or token.endswith(")")
+            group.append(
+                token[: -len(")?")]
+                if optional_group
+                else token[:-1]
+                if closing
+                else token
+            )
             if closing:
                 options = [o.strip() for o in " ".join(group).split("|")]
                 if any(not o or "(" in o or ")" in o for o in options):
                     raise PatternSyntaxError(f"bad group in {line!r}")
-                choices.append(options)
+                choices.append(options + [""] if optional_group else options)
                 group = None
             continue
         if ")" in token and not token.startswith("~"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import yaml
@@ -52,3 +52,31 @@ def make_tracker(
 @pytest.fixture
 def tracker_factory():  # type: ignore[no-untyped-def]
     return make_tracker
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real action server and Rasa server on free ports (tests/e2e/harness.py)."""
+    from tests.e2e.harness import MODEL, Servers
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}; run `make test` (it trains first)")
+    harness = Servers(workdir=Path(tmp_path_factory.mktemp("servers")))
+    try:
+        harness.start_actions()
+        harness.start_rasa()
+    except Exception:
+        print(harness.log_tail("actions"), harness.log_tail("rasa"), sep="\n---\n")
+        harness.stop_all()
+        raise
+    yield harness
+    harness.stop_all()
+
+
+@pytest.fixture
+def temp_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A hand-off store in a temporary SQLite file, used by default_store()."""
+    from kat.handoff_store import default_store
+
+    monkeypatch.setenv("KAT_HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
+    return default_store()

@@ -1,20 +1,75 @@
-"""Tracker-fixture tests for action_handoff."""
+"""Tracker-fixture tests for action_handoff (ticket store: a temporary SQLite file)."""
 
 from __future__ import annotations
 
+from typing import Any, Dict, List
+
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
 
 
-async def test_handoff_tells_the_patient_what_happens_next(tracker_factory) -> None:  # type: ignore[no-untyped-def]
+def responses(dispatcher: CollectingDispatcher) -> List[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+def offers_contact(events: List[Dict[str, Any]]) -> bool:
+    offers = [e["value"] for e in events if e.get("name") == "handoff_offer_contact"]
+    return bool(offers and offers[-1])
+
+
+async def test_request_for_a_person_opens_a_ticket_and_offers_contact(
+    tracker_factory, temp_store  # type: ignore[no-untyped-def]
+) -> None:
     dispatcher = CollectingDispatcher()
     tracker = tracker_factory(text="can i talk to a person", intent="request_human")
     events = await ActionHandoff().run(dispatcher, tracker, {})
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_confirmation"]
-    assert {
-        "event": "slot",
-        "timestamp": None,
-        "name": "handoff_requested",
-        "value": True,
-    } in events
+    assert responses(dispatcher) == ["utter_handoff_confirmation"]
+    ticket = temp_store.open_ticket_for("test-patient")
+    assert ticket.reason == "patient_asked" and not ticket.urgent
+    assert ticket.transcript[0]["text"] == "can i talk to a person"
+    assert offers_contact(events)
+
+
+async def test_crisis_handoff_is_urgent_and_asks_nothing(tracker_factory, temp_store) -> None:  # type: ignore[no-untyped-def]
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(text="i want to die", intent="crisis")
+    events = await ActionHandoff().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_handoff_urgent"]
+    ticket = temp_store.open_ticket_for("test-patient")
+    assert ticket.reason == "crisis" and ticket.urgent
+    assert not offers_contact(events)
+
+
+async def test_clinical_question_says_a_clinician_follows_up(tracker_factory, temp_store) -> None:  # type: ignore[no-untyped-def]
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(text="how much should i take", intent="clinical_question")
+    await ActionHandoff().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_handoff_clinical"]
+    assert temp_store.open_ticket_for("test-patient").reason == "clinical_question"
+
+
+async def test_messages_while_a_ticket_is_open_are_added_to_it(tracker_factory, temp_store) -> None:  # type: ignore[no-untyped-def]
+    await ActionHandoff().run(
+        CollectingDispatcher(), tracker_factory(text="agent", intent="request_human"), {}
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(
+        dispatcher, tracker_factory(text="also my dose?", intent="clinical_question"), {}
+    )
+    assert responses(dispatcher) == ["utter_handoff_added"]
+    tickets = temp_store.list_tickets()
+    assert len(tickets) == 1
+    assert tickets[0].transcript[-1]["text"] == "also my dose?"
+
+
+async def test_store_down_still_answers_the_patient(
+    tracker_factory, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("KAT_HANDOFF_DB_URL", "postgresql://nobody@127.0.0.1:1/none")
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(
+        dispatcher, tracker_factory(text="agent", intent="request_human"), {}
+    )
+    assert responses(dispatcher) == ["utter_handoff_unavailable"]

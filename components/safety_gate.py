@@ -1,0 +1,176 @@
+"""The safety gate: an NLU component that overrides every other classifier.
+
+Placed last in the pipeline (config.yml), after DIET, the ResponseSelector and the
+FallbackClassifier. For every message it runs the reviewed, deterministic pattern layers
+in kat/ and combines them with the NLU's own prediction:
+
+1. crisis  - the crisis patterns (kat/crisis.py) match, or DIET itself is confident the
+             message is a crisis. Whatever else the message says and however unsure the
+             NLU is (even nlu_fallback), the intent becomes ``crisis``.
+2. misuse  - buying, diverting or getting high on ketamine -> ``misuse_request``.
+3. clinical - a personal clinical question (kat/routing.py) -> ``clinical_question``, so
+             it can never get an FAQ answer.
+
+The gate records why in the intent (``"safety_gate": {...}``, categories only, never
+message text). It needs no training and no action server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from kat.crisis import CrisisDetector, default_detector
+from kat.routing import CLINICAL, MISUSE, Router, default_router
+
+CRISIS_INTENT = "crisis"
+CLINICAL_INTENT = "clinical_question"
+MISUSE_INTENT = "misuse_request"
+INTENT_RANKING = "intent_ranking"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class SafetyGate(GraphComponent):
+    """Deterministic crisis / misuse / clinical override of the NLU's intent."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # DIET's own crisis prediction also counts when at least this confident...
+            # (below it, a top-ranked crisis guess still goes to a person, never the FAQ)
+            "nlu_crisis_threshold": 0.9,
+            # ...or this confident when the patterns explicitly cleared the message.
+            "nlu_crisis_cleared_threshold": 1.01,
+            # Trust DIET's clinical/misuse predictions at or above this confidence.
+            "nlu_routing_threshold": 0.5,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        detector: Optional[CrisisDetector] = None,
+        router: Optional[Router] = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self.detector = detector or default_detector()
+        self.router = router or default_router()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyGate:
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._gate(message)
+        return messages
+
+    # ------------------------------------------------------------------------------------
+    def _gate(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        intent = message.get(INTENT) or {}
+        predicted = intent.get(INTENT_NAME_KEY)
+        ranking = {
+            item.get(INTENT_NAME_KEY): float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            for item in message.get(INTENT_RANKING) or []
+        }
+
+        crisis = self.detector.assess(text)
+        nlu_crisis = round(ranking.get(CRISIS_INTENT, 0.0), 4)
+        if crisis.is_crisis:
+            self._override(
+                message,
+                CRISIS_INTENT,
+                {
+                    "source": "patterns",
+                    "categories": list(crisis.categories),
+                    "nlu_crisis": nlu_crisis,
+                },
+            )
+            return
+        # The NLU's own crisis prediction catches wording no pattern has yet. It is
+        # trusted unless the patterns looked and cleared the message explicitly (a
+        # negation, an idiom, a general question, medical history).
+        cleared = crisis.reason != "no_match"
+        threshold = self.config[
+            "nlu_crisis_cleared_threshold" if cleared else "nlu_crisis_threshold"
+        ]
+        if nlu_crisis >= threshold:
+            self._override(
+                message,
+                CRISIS_INTENT,
+                {"source": "nlu", "categories": [], "nlu_crisis": nlu_crisis},
+            )
+            return
+        if predicted == CRISIS_INTENT:
+            # DIET's top guess was crisis but the gate did not confirm it: never answer
+            # such a message from the FAQ; hand it to a person instead.
+            self._override(
+                message,
+                CLINICAL_INTENT,
+                {"source": "unconfirmed_crisis", "nlu_crisis": nlu_crisis},
+            )
+            return
+
+        decision = self.router.classify(text)
+        if decision.kind == MISUSE:
+            self._override(message, MISUSE_INTENT, {"source": "patterns"})
+            return
+        if decision.kind == CLINICAL:
+            self._override(
+                message,
+                CLINICAL_INTENT,
+                {
+                    "source": "patterns",
+                    "topics": list(decision.topics),
+                    "urgent": decision.urgent,
+                },
+            )
+            return
+        if predicted in (CLINICAL_INTENT, MISUSE_INTENT):
+            return  # the NLU already routed it
+        for routed in (MISUSE_INTENT, CLINICAL_INTENT):
+            if ranking.get(routed, 0.0) >= self.config["nlu_routing_threshold"]:
+                self._override(message, routed, {"source": "nlu"})
+                return
+
+    @staticmethod
+    def _override(message: Message, name: str, why: Dict[str, Any]) -> None:
+        intent = {
+            INTENT_NAME_KEY: name,
+            PREDICTED_CONFIDENCE_KEY: 1.0,
+            "safety_gate": why,
+        }
+        ranking = [
+            item
+            for item in message.get(INTENT_RANKING) or []
+            if item.get(INTENT_NAME_KEY) != name
+        ]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(
+            INTENT_RANKING,
+            [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}] + ranking,
+            add_to_output=True,
+        )

@@ -1,0 +1,123 @@
+"""The safety policy: crisis handling that pre-empts every other dialogue path.
+
+Highest priority of all policies (config.yml). Deterministic, no training:
+
+* The latest message is a crisis (the safety gate set intent ``crisis``):
+  ``utter_crisis_help`` first — whatever else is going on, inside a form or a hand-off —
+  then the active form is closed (``action_deactivate_loop``), then ``action_handoff``
+  (urgent), then listen. ``utter_crisis_help`` is a domain response, so the patient gets
+  it even when the action server is down.
+* After a crisis earlier in this session, the assistant does not go back to cheerful FAQ
+  chatter: any further message (except an explicit request for a person, which the
+  hand-off rule answers) gets ``utter_crisis_followup`` — still here, a person is coming,
+  the emergency numbers again.
+* Otherwise it abstains and the other policies decide.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+CRISIS_INTENT = "crisis"
+CRISIS_HELP = "utter_crisis_help"
+CRISIS_FOLLOWUP = "utter_crisis_followup"
+HANDOFF = "action_handoff"
+DEACTIVATE_LOOP = "action_deactivate_loop"
+LISTEN = "action_listen"
+# Intents the ordinary rules still answer during a crisis session.
+PASS_THROUGH_AFTER_CRISIS = {"request_human"}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class SafetyPolicy(Policy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 7}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+    ) -> None:
+        config = {**self.get_default_config(), **config}
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+
+    def train(
+        self,
+        training_trackers: List[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        return self._resource  # nothing to learn: the behaviour is fixed
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        action = next_safety_action(tracker)
+        probabilities = self._default_predictions(domain)
+        if action is not None:
+            probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities, is_no_user_prediction=action is not None)
+
+
+def _session_events(tracker: DialogueStateTracker) -> List[Any]:
+    events = list(tracker.events)
+    starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
+    return events[starts[-1] :] if starts else events
+
+
+def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
+    """The action safety requires next, or None to let the other policies decide."""
+    events = _session_events(tracker)
+    user_turns = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
+    if not user_turns:
+        return None
+    last_user = user_turns[-1]
+    latest: UserUttered = events[last_user]
+    intent = (latest.intent or {}).get("name")
+    done = [
+        e.action_name
+        for e in events[last_user + 1 :]
+        if isinstance(e, ActionExecuted) and e.action_name
+    ]
+    done = [name for name in done if name != "action_extract_slots"]
+
+    if intent == CRISIS_INTENT:
+        if CRISIS_HELP not in done:
+            return CRISIS_HELP
+        if tracker.active_loop_name and DEACTIVATE_LOOP not in done:
+            return DEACTIVATE_LOOP
+        if HANDOFF not in done:
+            return HANDOFF
+        return LISTEN
+
+    crisis_earlier = any(
+        isinstance(e, UserUttered) and (e.intent or {}).get("name") == CRISIS_INTENT
+        for e in events[:last_user]
+    )
+    if crisis_earlier and intent not in PASS_THROUGH_AFTER_CRISIS:
+        if CRISIS_FOLLOWUP not in done:
+            if tracker.active_loop_name and DEACTIVATE_LOOP not in done:
+                return DEACTIVATE_LOOP
+            return CRISIS_FOLLOWUP
+        return LISTEN
+    return None

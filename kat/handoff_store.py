@@ -1,0 +1,224 @@
+"""Hand-off tickets: what a person at the clinic must follow up.
+
+One module shared by the actions (which open tickets) and, later, the staff inbox.
+SQLAlchemy (already in Rasa's stack): a SQLite file by default, PostgreSQL when
+``KAT_HANDOFF_DB_URL`` points to one. Schema versioned in ``schema_version``.
+
+Personal data: a ticket holds the conversation transcript (the patient wrote it to the
+clinic) and, only with consent, a contact. Nothing here logs message text or contacts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Dict, List, Optional
+
+import sqlalchemy as sa
+
+from kat.paths import PROJECT_ROOT
+
+SCHEMA_VERSION = 1
+REASONS = (
+    "crisis",
+    "clinical_question",
+    "patient_asked",
+    "contraindication_follow_up",
+    "repeated_fallback",
+    "assistant_unavailable",
+)
+STATUSES = ("open", "claimed", "resolved")
+
+metadata = sa.MetaData()
+tickets = sa.Table(
+    "handoff_tickets",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False, default=False),
+    sa.Column("status", sa.String(16), nullable=False, default="open", index=True),
+    sa.Column("transcript", sa.Text, nullable=False, default="[]"),
+    sa.Column("contact", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+schema_version = sa.Table(
+    "handoff_schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Ticket:
+    id: str
+    conversation_id: str
+    channel: str
+    reason: str
+    urgent: bool
+    status: str
+    transcript: List[Dict[str, Any]] = field(default_factory=list)
+    contact: Optional[Dict[str, str]] = field(default=None, repr=False)
+    created_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+
+
+def default_db_url() -> str:
+    url = os.environ.get("KAT_HANDOFF_DB_URL")
+    if url:
+        return url
+    var_dir = os.environ.get("KAT_VAR_DIR", str(PROJECT_ROOT / "var"))
+    os.makedirs(var_dir, exist_ok=True)
+    return f"sqlite:///{os.path.join(var_dir, 'handoff.db')}"
+
+
+class HandoffStore:
+    def __init__(self, url: Optional[str] = None) -> None:
+        self.url = url or default_db_url()
+        self.engine = sa.create_engine(self.url, future=True, pool_pre_ping=True)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                sa.select(sa.func.max(schema_version.c.version))
+            ).scalar()
+            if current is None:
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            elif current > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"hand-off store schema {current} is newer than this code "
+                    f"({SCHEMA_VERSION}); upgrade the assistant"
+                )
+
+    @staticmethod
+    def _row_to_ticket(row: Any) -> Ticket:
+        return Ticket(
+            id=row.id,
+            conversation_id=row.conversation_id,
+            channel=row.channel,
+            reason=row.reason,
+            urgent=bool(row.urgent),
+            status=row.status,
+            transcript=json.loads(row.transcript or "[]"),
+            contact=json.loads(row.contact) if row.contact else None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def open_ticket(
+        self,
+        conversation_id: str,
+        channel: str,
+        reason: str,
+        urgent: bool,
+        transcript: List[Dict[str, Any]],
+    ) -> Ticket:
+        if reason not in REASONS:
+            raise ValueError(f"unknown hand-off reason {reason!r}")
+        now = utcnow()
+        ticket_id = str(uuid.uuid4())
+        with self.engine.begin() as conn:
+            conn.execute(
+                tickets.insert().values(
+                    id=ticket_id,
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    reason=reason,
+                    urgent=urgent,
+                    status="open",
+                    transcript=json.dumps(transcript),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        ticket = self.get(ticket_id)
+        assert ticket is not None
+        return ticket
+
+    def get(self, ticket_id: str) -> Optional[Ticket]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(tickets).where(tickets.c.id == ticket_id)
+            ).first()
+        return self._row_to_ticket(row) if row else None
+
+    def open_ticket_for(self, conversation_id: str) -> Optional[Ticket]:
+        """The conversation's ticket that is not resolved yet, if any (newest first)."""
+        query = (
+            sa.select(tickets)
+            .where(tickets.c.conversation_id == conversation_id)
+            .where(tickets.c.status != "resolved")
+            .order_by(tickets.c.created_at.desc())
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return self._row_to_ticket(row) if row else None
+
+    def append_messages(
+        self, ticket_id: str, messages: List[Dict[str, Any]], urgent: bool = False
+    ) -> Ticket:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(tickets).where(tickets.c.id == ticket_id).with_for_update()
+            ).first()
+            if row is None:
+                raise KeyError(ticket_id)
+            transcript = json.loads(row.transcript or "[]") + messages
+            values: Dict[str, Any] = {
+                "transcript": json.dumps(transcript),
+                "updated_at": utcnow(),
+            }
+            if urgent:
+                values["urgent"] = True
+            conn.execute(
+                tickets.update().where(tickets.c.id == ticket_id).values(**values)
+            )
+        ticket = self.get(ticket_id)
+        assert ticket is not None
+        return ticket
+
+    def set_contact(self, ticket_id: str, contact: Dict[str, str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                tickets.update()
+                .where(tickets.c.id == ticket_id)
+                .values(contact=json.dumps(contact), updated_at=utcnow())
+            )
+
+    def set_status(self, ticket_id: str, status: str) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        with self.engine.begin() as conn:
+            conn.execute(
+                tickets.update()
+                .where(tickets.c.id == ticket_id)
+                .values(status=status, updated_at=utcnow())
+            )
+
+    def list_tickets(self, status: Optional[str] = None) -> List[Ticket]:
+        query = sa.select(tickets).order_by(tickets.c.urgent.desc(), tickets.c.created_at)
+        if status:
+            query = query.where(tickets.c.status == status)
+        with self.engine.connect() as conn:
+            return [self._row_to_ticket(row) for row in conn.execute(query)]
+
+
+@lru_cache(maxsize=4)
+def store_for(url: str) -> HandoffStore:
+    return HandoffStore(url)
+
+
+def default_store() -> HandoffStore:
+    return store_for(default_db_url())

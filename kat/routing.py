@@ -1,0 +1,123 @@
+"""Deterministic routing of clinical questions and misuse requests.
+
+Applies ``content/safety/routing_patterns.yml`` (its header explains the rules): a
+clinical question goes to a person, never to the FAQ; a request to buy, divert or get
+high on ketamine gets a refusal. Crisis detection (kat/crisis.py) runs before this.
+No Rasa imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+import yaml
+
+from kat.entity_patterns import iter_terms, load_term_list
+from kat.normalise import Normaliser, default_normaliser
+from kat.paths import content_dir
+from kat.pattern_dsl import compile_pattern
+
+# Ketamine itself is what every patient asks about: not a sign of a personal question.
+EXCLUDED_ENTITY_PHRASES = {
+    "ketamine",
+    "ketamin",
+    "ketamne",
+    "ket",
+    "special k",
+    "vitamin k",
+}
+SENTENCE_ENDS = {".", "?", "!", "\n", "..."}
+CLINICAL = "clinical"
+MISUSE = "misuse"
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """``kind`` is "clinical", "misuse" or None; ``topics`` name the clinical areas."""
+
+    kind: Optional[str] = None
+    topics: Tuple[str, ...] = ()
+    urgent: bool = False
+
+
+class Router:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        normaliser: Optional[Normaliser] = None,
+        nlp: Any = None,
+    ) -> None:
+        import spacy
+        from spacy.matcher import Matcher
+
+        self.normalise = normaliser or default_normaliser()
+        self.nlp = nlp or spacy.blank("en")
+        vocab = self.nlp.vocab
+        self.first_person = {str(w).lower() for w in config["first_person"]}
+        self.clinical = Matcher(vocab)
+        for topic, spec in config["clinical"].items():
+            for mode in ("always", "personal"):
+                for i, line in enumerate(spec.get(mode) or []):
+                    self.clinical.add(f"{topic}|{mode}|{i}", compile_pattern(line))
+            labels = spec.get("personal_terms_from_entities") or []
+            if labels:
+                phrases = sorted(entity_phrases(labels) - EXCLUDED_ENTITY_PHRASES)
+                patterns = [[{"LOWER": word} for word in p.split()] for p in phrases]
+                self.clinical.add(f"{topic}|personal|entities", patterns)
+        self.not_personal = Matcher(vocab)
+        for i, line in enumerate(config.get("not_personal") or []):
+            self.not_personal.add(f"not_personal|{i}", compile_pattern(line))
+        self.urgent = Matcher(vocab)
+        for i, line in enumerate(config.get("urgent") or []):
+            self.urgent.add(f"urgent|{i}", compile_pattern(line))
+        self.misuse = Matcher(vocab)
+        for i, line in enumerate(config["misuse"]["always"]):
+            self.misuse.add(f"misuse|{i}", compile_pattern(line))
+
+    @classmethod
+    def from_file(cls, path: Optional[Path] = None) -> Router:
+        path = path or content_dir() / "safety" / "routing_patterns.yml"
+        with open(path, encoding="utf-8") as handle:
+            return cls(yaml.safe_load(handle))
+
+    @staticmethod
+    def _sentence_of(doc: Any, index: int) -> int:
+        """Number of the sentence (split at . ? ! and line breaks) holding a token."""
+        return sum(1 for token in doc[:index] if token.text in SENTENCE_ENDS)
+
+    def _personal_sentences(self, doc: Any) -> set[int]:
+        masked = {i for _, s, e in self.not_personal(doc) for i in range(s, e)}
+        return {
+            self._sentence_of(doc, token.i)
+            for token in doc
+            if token.lower_ in self.first_person and token.i not in masked
+        }
+
+    def classify(self, text: str) -> RoutingDecision:
+        doc = self.nlp.make_doc(self.normalise(text))
+        if self.misuse(doc):
+            return RoutingDecision(MISUSE)
+        personal_sentences = self._personal_sentences(doc)
+        strings = self.nlp.vocab.strings
+        topics = set()
+        for match_id, start, _ in self.clinical(doc):
+            topic, mode, _ = strings[match_id].split("|")
+            if mode == "always" or self._sentence_of(doc, start) in personal_sentences:
+                topics.add(topic)
+        if not topics:
+            return RoutingDecision()
+        urgent = "symptoms" in topics and bool(self.urgent(doc))
+        return RoutingDecision(CLINICAL, tuple(sorted(topics)), urgent)
+
+
+def entity_phrases(labels: Any) -> set[str]:
+    """Phrases of the given labels from the reviewed term list (content/spacy)."""
+    return {e.phrase for e in iter_terms(load_term_list()) if e.label in set(labels)}
+
+
+@lru_cache(maxsize=1)
+def default_router() -> Router:
+    return Router.from_file()

@@ -1,0 +1,121 @@
+"""The deterministic crisis layer (kat/crisis.py + content/safety/crisis_patterns.yml).
+
+Examples here are written for these unit tests; the adversarial suite in tests/safety/
+is the independent check.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from kat.crisis import CrisisDetector, default_detector, load_crisis_config
+from kat.pattern_dsl import PatternSyntaxError, compile_pattern, expand_groups
+
+CRISIS = [
+    "i want to kill myself",
+    "I WANT TO DIE",
+    "kms",
+    "thinking about ending it all tonight",
+    "honestly everyone would be better off without me",
+    "i took a whole bottle of pills",
+    "been cutting again",
+    "my chest hurts and my left arm is numb",
+    "i can't breathe",
+    "since the infusion i can't stop throwing up",
+    "the hallucinations won't stop and i'm terrified",
+    "not gonna lie i want to die",
+    "i'm not okay, i want to die",
+    "no, i want to die",
+    "can't stop thinking about killing myself",
+    "i'm not suicidal but i think about death a lot lately",
+    "feeling suicdal",
+    "sooo suicidal rn",
+    "ok so about booking, also i kinda want to end my life, what are your hours",
+]
+NOT_CRISIS = [
+    "this homework is killing me",
+    "i'd die for a coffee right now",
+    "my phone died lol",
+    "i'm not suicidal, just asking",
+    "i've never had suicidal thoughts, can i still do this?",
+    "can ketamine cause seizures?",
+    "i was wondering if ketamine can cause hallucinations",
+    "i have a history of seizures, is that a problem?",
+    "what are the side effects",
+    "i need to catch the bus to get to the clinic",
+    "i'm ready to go to my appointment",
+    "killing time before my session",
+]
+
+
+@pytest.fixture(scope="module")
+def detector() -> CrisisDetector:
+    return default_detector()
+
+
+@pytest.mark.parametrize("text", CRISIS)
+def test_crisis_messages_are_detected(detector: CrisisDetector, text: str) -> None:
+    result = detector.assess(text)
+    assert result.is_crisis, (text, result.reason)
+    assert result.categories
+
+
+@pytest.mark.parametrize("text", NOT_CRISIS)
+def test_idioms_negations_and_general_questions_are_not_crises(
+    detector: CrisisDetector, text: str
+) -> None:
+    result = detector.assess(text)
+    assert not result.is_crisis, (text, result.categories, result.reason)
+
+
+def test_assessment_never_shows_message_text_in_its_repr(
+    detector: CrisisDetector,
+) -> None:
+    result = detector.assess("i want to kill myself")
+    assert "kill" not in repr(result)
+
+
+def test_every_category_has_strong_patterns_and_all_compile() -> None:
+    config = load_crisis_config()
+    expected = {
+        "suicidal",
+        "self_harm",
+        "overdose",
+        "medical_emergency",
+        "severe_reaction",
+        "hallucinations",
+    }
+    assert set(config["categories"]) == expected
+    for name, spec in config["categories"].items():
+        assert spec["strong"], name
+        for line in spec["strong"] + (spec.get("topic") or []):
+            assert compile_pattern(line), line
+
+
+def test_huge_and_odd_input_is_handled(detector: CrisisDetector) -> None:
+    assert not detector.assess("").is_crisis
+    assert not detector.assess("\x00\x01 <script>alert(1)</script> 😀").is_crisis
+    assert detector.assess("hello " * 15000 + "i want to die").is_crisis
+
+
+def test_a_changed_pattern_file_changes_behaviour(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = load_crisis_config()
+    config["categories"]["suicidal"]["strong"].append("purple elephant")
+    path = tmp_path / "crisis.yml"
+    path.write_text(yaml.safe_dump(config))
+    assert CrisisDetector.from_file(path).assess("purple elephant").is_crisis
+    assert not default_detector().assess("purple elephant").is_crisis
+
+
+def test_pattern_groups_expand_and_bad_syntax_is_reported() -> None:
+    assert expand_groups("(ca n't|cannot) breathe") == [
+        "ca n't breathe",
+        "cannot breathe",
+    ]
+    assert expand_groups("a (b c)? d") == ["a b c d", "a d"]
+    assert expand_groups("~^(a|b)$ x") == ["~^(a|b)$ x"]
+    with pytest.raises(PatternSyntaxError):
+        compile_pattern("(unclosed group")
+    with pytest.raises(PatternSyntaxError):
+        compile_pattern("...")

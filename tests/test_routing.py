@@ -1,0 +1,70 @@
+"""Clinical and misuse routing (kat/routing.py + content/safety/routing_patterns.yml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kat.routing import CLINICAL, MISUSE, Router, default_router
+
+CLINICAL_MESSAGES = {
+    "how much ketamine should i take": "dosing",
+    "i'm on lexapro, is ketamine ok for me": "medications",
+    "i've felt dizzy since my session yesterday": "symptoms",
+    "i'm pregnant, can i still do this": "pregnancy",
+    "can my 15 year old son get this": "minors",
+    "do i have adhd": "diagnosis",
+    "should i stop my adderall before starting": "switching",
+    "will this work for me": "efficacy",
+    "can you prescribe me ketamine": "prescription",
+    "am i a good candidate": "eligibility",
+}
+GENERAL = [
+    "what dose of ketamine is used in therapy",
+    "what are the side effects",
+    "is ketamine addictive",
+    "how is ketamine different from adderall",
+    "i was wondering what ketamine is",
+    "who is this treatment for",
+]
+MISUSE_MESSAGES = [
+    "where can i buy ketamine",
+    "can i get ket without a prescription",
+    "how much ketamine to get high",
+    "can i take some doses home for the weekend",
+]
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return default_router()
+
+
+@pytest.mark.parametrize("text,topic", sorted(CLINICAL_MESSAGES.items()))
+def test_personal_clinical_questions_go_to_a_person(
+    router: Router, text: str, topic: str
+) -> None:
+    decision = router.classify(text)
+    assert decision.kind == CLINICAL, text
+    assert topic in decision.topics
+
+
+@pytest.mark.parametrize("text", GENERAL)
+def test_general_questions_stay_faq(router: Router, text: str) -> None:
+    assert router.classify(text).kind is None, text
+
+
+@pytest.mark.parametrize("text", MISUSE_MESSAGES)
+def test_misuse_is_recognised(router: Router, text: str) -> None:
+    assert router.classify(text).kind == MISUSE, text
+
+
+def test_acute_symptoms_after_a_session_are_urgent(router: Router) -> None:
+    assert router.classify(
+        "i've been dizzy since my session and it's getting worse"
+    ).urgent
+    assert not router.classify("i felt a bit dizzy after my session last month").urgent
+
+
+def test_first_person_counts_per_sentence(router: Router) -> None:
+    text = "my roommate asked me about this lol. what dose is used in ketamine therapy?"
+    assert router.classify(text).kind is None

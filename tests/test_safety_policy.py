@@ -1,0 +1,95 @@
+"""SafetyPolicy: crisis replies pre-empt everything, forms included (Rasa core trackers)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from components.safety_policy import next_safety_action
+
+
+def tracker(events: List[Event]) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("patient", events, slots=[])
+
+
+def user(intent: str) -> UserUttered:
+    return UserUttered("...", intent={"name": intent, "confidence": 1.0})
+
+
+def listen() -> ActionExecuted:
+    return ActionExecuted("action_listen")
+
+
+def predict(events: List[Event]) -> Optional[str]:
+    return next_safety_action(tracker(events))
+
+
+def test_crisis_gets_help_then_handoff_then_listen() -> None:
+    events: List[Event] = [listen(), user("crisis")]
+    assert predict(events) == "utter_crisis_help"
+    events.append(ActionExecuted("utter_crisis_help"))
+    assert predict(events) == "action_handoff"
+    events.append(ActionExecuted("action_handoff"))
+    assert predict(events) == "action_listen"
+
+
+def test_crisis_inside_a_form_closes_the_form_first() -> None:
+    events: List[Event] = [
+        listen(),
+        user("request_human"),
+        ActionExecuted("action_handoff"),
+        ActionExecuted("handoff_contact_form"),
+        ActiveLoop("handoff_contact_form"),
+        listen(),
+        user("crisis"),
+    ]
+    assert predict(events) == "utter_crisis_help"
+    events.append(ActionExecuted("utter_crisis_help"))
+    assert predict(events) == "action_deactivate_loop"
+    events += [ActionExecuted("action_deactivate_loop"), ActiveLoop(None)]
+    assert predict(events) == "action_handoff"
+
+
+def test_after_a_crisis_no_cheerful_faq() -> None:
+    events: List[Event] = [
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+        listen(),
+        user("faq"),
+    ]
+    assert predict(events) == "utter_crisis_followup"
+    events.append(ActionExecuted("utter_crisis_followup"))
+    assert predict(events) == "action_listen"
+
+
+def test_after_a_crisis_further_risk_repeats_the_resources() -> None:
+    events: List[Event] = [
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+        listen(),
+        user("crisis"),
+    ]
+    assert predict(events) == "utter_crisis_help"
+
+
+def test_a_person_can_still_be_requested_after_a_crisis() -> None:
+    events: List[Event] = [
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+        listen(),
+        user("request_human"),
+    ]
+    assert predict(events) is None
+
+
+def test_without_a_crisis_the_policy_abstains() -> None:
+    assert predict([listen(), user("faq")]) is None
+    assert predict([listen(), user("greet")]) is None
