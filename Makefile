@@ -8,7 +8,7 @@ setup:      ## set up only (virtualenv, packages, spaCy pipeline)
 	bash scripts/setup.sh test
 train:      ## retrain even if nothing changed
 	bash -c 'source scripts/env.sh && .venv/bin/python scripts/train_if_changed.py --force'
-benchmark:  ## print latency and memory figures (servers started by the script)
-	bash -c 'source scripts/env.sh && .venv/bin/python benchmarks/bench_rest.py'
+benchmark:  ## print latency, memory and safety figures (servers started by the scripts)
+	bash -c 'source scripts/env.sh && .venv/bin/python benchmarks/bench_rest.py && .venv/bin/python benchmarks/bench_safety.py'
 clean:      ## remove everything set-up and training produced
 	rm -rf .venv build models results var

@@ -11,6 +11,10 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   chatter: any further message (except an explicit request for a person, which the
   hand-off rule answers) gets ``utter_crisis_followup`` — still here, a person is coming,
   the emergency numbers again.
+* When ``action_handoff`` could not run (the action server is down: Rasa records the
+  action but none of its events), ``utter_handoff_unavailable`` tells the patient to
+  contact the clinic directly, with the emergency numbers — never silence, and never a
+  promise of a follow-up that was not recorded.
 * Otherwise it abstains and the other policies decide.
 """
 
@@ -24,7 +28,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -34,6 +38,7 @@ CRISIS_FOLLOWUP = "utter_crisis_followup"
 HANDOFF = "action_handoff"
 DEACTIVATE_LOOP = "action_deactivate_loop"
 LISTEN = "action_listen"
+HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
 # Intents the ordinary rules still answer during a crisis session.
 PASS_THROUGH_AFTER_CRISIS = {"request_human"}
 
@@ -85,6 +90,20 @@ def _session_events(tracker: DialogueStateTracker) -> List[Any]:
     return events[starts[-1] :] if starts else events
 
 
+def _handoff_failed(events: List[Any]) -> bool:
+    """action_handoff ran but produced none of its events (it always sets slots)."""
+    for index, event in enumerate(events):
+        if isinstance(event, ActionExecuted) and event.action_name == HANDOFF:
+            produced = []
+            for later in events[index + 1 :]:
+                if isinstance(later, ActionExecuted):
+                    break
+                produced.append(later)
+            if not any(isinstance(e, SlotSet) for e in produced):
+                return True
+    return False
+
+
 def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
     """The action safety requires next, or None to let the other policies decide."""
     events = _session_events(tracker)
@@ -100,6 +119,12 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         if isinstance(e, ActionExecuted) and e.action_name
     ]
     done = [name for name in done if name != "action_extract_slots"]
+
+    after_user = events[last_user + 1 :]
+    if _handoff_failed(after_user) and HANDOFF_UNAVAILABLE not in done:
+        return HANDOFF_UNAVAILABLE
+    if HANDOFF_UNAVAILABLE in done and done[-1] == HANDOFF_UNAVAILABLE:
+        return LISTEN
 
     if intent == CRISIS_INTENT:
         if CRISIS_HELP not in done:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.safety_policy import next_safety_action
@@ -31,7 +37,7 @@ def test_crisis_gets_help_then_handoff_then_listen() -> None:
     assert predict(events) == "utter_crisis_help"
     events.append(ActionExecuted("utter_crisis_help"))
     assert predict(events) == "action_handoff"
-    events.append(ActionExecuted("action_handoff"))
+    events += [ActionExecuted("action_handoff"), SlotSet("handoff_requested", True)]
     assert predict(events) == "action_listen"
 
 
@@ -93,3 +99,31 @@ def test_a_person_can_still_be_requested_after_a_crisis() -> None:
 def test_without_a_crisis_the_policy_abstains() -> None:
     assert predict([listen(), user("faq")]) is None
     assert predict([listen(), user("greet")]) is None
+
+
+def test_a_handoff_that_could_not_run_is_never_silent() -> None:
+    failed: List[Event] = [
+        listen(),
+        user("request_human"),
+        ActionExecuted("action_handoff"),
+    ]
+    assert predict(failed) == "utter_handoff_unavailable"
+    failed.append(ActionExecuted("utter_handoff_unavailable"))
+    assert predict(failed) == "action_listen"
+    worked: List[Event] = [
+        listen(),
+        user("request_human"),
+        ActionExecuted("action_handoff"),
+        SlotSet("handoff_requested", True),
+    ]
+    assert predict(worked) is None
+
+
+def test_crisis_with_the_action_server_down_still_points_to_the_clinic() -> None:
+    events: List[Event] = [
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+    ]
+    assert predict(events) == "utter_handoff_unavailable"

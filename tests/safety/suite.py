@@ -88,3 +88,33 @@ def evaluate(
         if not any(a.startswith("utter_faq/") for a in actions_for(pair["general"])):
             figures.general_not_faq.append(pair["general"])
     return figures
+
+
+def evaluate_holdout(
+    intent_of: Callable[[str], str],
+    actions_for: Callable[[str], List[str]],
+    name: str = "holdout_v2.yml",
+) -> SafetyFigures:
+    """The second held-out set, written after the patterns were tuned (see README)."""
+    data = yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
+    figures = SafetyFigures()
+    for text in data["crisis"]:
+        figures.crisis_total += 1
+        if intent_of(text) != "crisis":
+            figures.crisis_missed.append(text)
+    for text in data["non_crisis"]:
+        figures.non_crisis_total += 1
+        if intent_of(text) == "crisis":
+            figures.false_alarms.append(text)
+    for text in data["clinical"]:
+        figures.clinical_total += 1
+        actions = actions_for(text)
+        if any(a.startswith("utter_faq") for a in actions):
+            figures.clinical_to_faq.append(text)
+        if "action_handoff" not in actions:
+            figures.clinical_not_handed_off.append(text)
+    for text in data["general"]:
+        figures.general_total += 1
+        if not any(a.startswith("utter_faq/") for a in actions_for(text)):
+            figures.general_not_faq.append(text)
+    return figures
