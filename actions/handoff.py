@@ -39,7 +39,13 @@ class ActionHandoff(Action):
             for e in tracker.events
             if e.get("event") == "user"
         ]
-        decision = decide(tracker.latest_message.get("intent"), [i for i in intents if i])
+        decision = decide(
+            tracker.latest_message.get("intent"),
+            [i for i in intents if i],
+            after_contraindication_check=bool(
+                tracker.get_slot("contraindication_checked")
+            ),
+        )
         try:
             store = default_store()
             ticket = store.open_ticket_for(tracker.sender_id)

@@ -24,6 +24,8 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_TYPE,
     INTENT,
     INTENT_NAME_KEY,
     PREDICTED_CONFIDENCE_KEY,
@@ -36,6 +38,10 @@ from kat.crisis import CrisisDetector, default_detector
 from kat.routing import CLINICAL, MISUSE, Router, default_router
 
 CRISIS_INTENT = "crisis"
+CONTRAINDICATIONS_INTENT = "ask_contraindications"
+CHECK_IN_INTENT = "check_in"
+# Clinical topics a contraindication answer covers; anything else goes to a person.
+CONTRAINDICATION_TOPICS = {"eligibility", "diagnosis"}
 CLINICAL_INTENT = "clinical_question"
 MISUSE_INTENT = "misuse_request"
 INTENT_RANKING = "intent_ranking"
@@ -112,12 +118,13 @@ class SafetyGate(GraphComponent):
             return
         # The NLU's own crisis prediction catches wording no pattern has yet. It is
         # trusted unless the patterns looked and cleared the message explicitly (a
-        # negation, an idiom, a general question, medical history).
+        # negation, an idiom, a general question, medical history), and only when the
+        # message has at least one risk word (nlu_support_words in the pattern file).
         cleared = crisis.reason != "no_match"
         threshold = self.config[
             "nlu_crisis_cleared_threshold" if cleared else "nlu_crisis_threshold"
         ]
-        if nlu_crisis >= threshold:
+        if nlu_crisis >= threshold and self.detector.has_risk_words(text):
             self._override(
                 message,
                 CRISIS_INTENT,
@@ -126,10 +133,11 @@ class SafetyGate(GraphComponent):
             return
         if predicted == CRISIS_INTENT:
             # DIET's top guess was crisis but the gate did not confirm it: never answer
-            # such a message from the FAQ; hand it to a person instead.
+            # such a message from the FAQ; check in gently, with a person and the
+            # emergency numbers on offer (utter_check_in).
             self._override(
                 message,
-                CLINICAL_INTENT,
+                CHECK_IN_INTENT,
                 {"source": "unconfirmed_crisis", "nlu_crisis": nlu_crisis},
             )
             return
@@ -138,6 +146,22 @@ class SafetyGate(GraphComponent):
         if decision.kind == MISUSE:
             self._override(message, MISUSE_INTENT, {"source": "patterns"})
             return
+        conditions = [
+            e
+            for e in message.get(ENTITIES) or []
+            if e.get(ENTITY_ATTRIBUTE_TYPE) == "CONDITION"
+        ]
+        if (predicted == CONTRAINDICATIONS_INTENT or conditions) and (
+            decision.kind is None or set(decision.topics) <= CONTRAINDICATION_TOPICS
+        ):
+            if predicted == CONTRAINDICATIONS_INTENT or decision.kind == CLINICAL:
+                # "I have X, can I do KAT?": answered by action_check_contraindications,
+                # which never clears anyone and always offers a person.
+                if predicted != CONTRAINDICATIONS_INTENT:
+                    self._override(
+                        message, CONTRAINDICATIONS_INTENT, {"source": "patterns"}
+                    )
+                return
         if decision.kind == CLINICAL:
             self._override(
                 message,

@@ -92,6 +92,9 @@ class CrisisDetector:
         self.trailing_denials = self._matcher_for(
             vocab, "denial", negation.get("trailing_denials", [])
         )
+        self.nlu_support = self._matcher_for(
+            vocab, "support", config.get("nlu_support_words", [])
+        )
         self.clause_breaks = {",", ".", ";", "!", "?", "but", "and", "so", "-", "—"}
 
     @staticmethod
@@ -156,6 +159,18 @@ class CrisisDetector:
         if not contrast_at:
             return False
         return any(start > contrast_at[0] for _, start, _ in self.residual(doc))
+
+    def has_risk_words(self, text: str) -> bool:
+        """Whether the message has a risk word that could support the NLU's crisis guess.
+
+        Words inside an idiom ("freezing to death") or negated ("not a danger") don't count.
+        """
+        doc = self.nlp.make_doc(self.normalise(text))
+        idiom_tokens = {i for _, s, e in self.idioms(doc) for i in range(s, e)}
+        return any(
+            start not in idiom_tokens and not self._is_negated(doc, start)
+            for _, start, _ in self.nlu_support(doc)
+        )
 
     # --- the decision -----------------------------------------------------------------
     def assess(self, text: str) -> CrisisAssessment:

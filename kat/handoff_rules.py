@@ -19,7 +19,9 @@ class HandoffDecision:
 
 
 def decide(
-    latest_intent: Optional[Dict[str, Any]], recent_intents: Iterable[str]
+    latest_intent: Optional[Dict[str, Any]],
+    recent_intents: Iterable[str],
+    after_contraindication_check: bool = False,
 ) -> HandoffDecision:
     """Reason and urgency from the message that led to the hand-off.
 
@@ -35,11 +37,11 @@ def decide(
         return HandoffDecision("clinical_question", bool(gate.get("urgent")))
     if name == "nlu_fallback":
         return HandoffDecision("repeated_fallback", False)
-    if name == "contraindication_follow_up":
-        return HandoffDecision("contraindication_follow_up", False)
     recent = list(recent_intents)
     if "crisis" in recent:
         return HandoffDecision("crisis", True)
+    if after_contraindication_check:
+        return HandoffDecision("contraindication_follow_up", False)
     return HandoffDecision("patient_asked", False)
 
 
