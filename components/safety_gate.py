@@ -41,7 +41,7 @@ CRISIS_INTENT = "crisis"
 CONTRAINDICATIONS_INTENT = "ask_contraindications"
 CHECK_IN_INTENT = "check_in"
 # Clinical topics a contraindication answer covers; anything else goes to a person.
-CONTRAINDICATION_TOPICS = {"eligibility", "diagnosis"}
+CONTRAINDICATION_TOPICS = {"eligibility"}
 CLINICAL_INTENT = "clinical_question"
 MISUSE_INTENT = "misuse_request"
 INTENT_RANKING = "intent_ranking"
@@ -131,17 +131,6 @@ class SafetyGate(GraphComponent):
                 {"source": "nlu", "categories": [], "nlu_crisis": nlu_crisis},
             )
             return
-        if predicted == CRISIS_INTENT:
-            # DIET's top guess was crisis but the gate did not confirm it: never answer
-            # such a message from the FAQ; check in gently, with a person and the
-            # emergency numbers on offer (utter_check_in).
-            self._override(
-                message,
-                CHECK_IN_INTENT,
-                {"source": "unconfirmed_crisis", "nlu_crisis": nlu_crisis},
-            )
-            return
-
         decision = self.router.classify(text)
         if decision.kind == MISUSE:
             self._override(message, MISUSE_INTENT, {"source": "patterns"})
@@ -151,17 +140,18 @@ class SafetyGate(GraphComponent):
             for e in message.get(ENTITIES) or []
             if e.get(ENTITY_ATTRIBUTE_TYPE) == "CONDITION"
         ]
-        if (predicted == CONTRAINDICATIONS_INTENT or conditions) and (
-            decision.kind is None or set(decision.topics) <= CONTRAINDICATION_TOPICS
-        ):
-            if predicted == CONTRAINDICATIONS_INTENT or decision.kind == CLINICAL:
-                # "I have X, can I do KAT?": answered by action_check_contraindications,
-                # which never clears anyone and always offers a person.
-                if predicted != CONTRAINDICATIONS_INTENT:
-                    self._override(
-                        message, CONTRAINDICATIONS_INTENT, {"source": "patterns"}
-                    )
-                return
+        asks_contraindications = (
+            predicted == CONTRAINDICATIONS_INTENT
+            or decision.contraindication_question
+            or (conditions and decision.kind == CLINICAL)
+        )
+        if asks_contraindications and set(decision.topics) <= CONTRAINDICATION_TOPICS:
+            # "Who shouldn't get ketamine?", "I have X, can I do KAT?": answered by
+            # action_check_contraindications, which never clears anyone and always
+            # offers a person.
+            if predicted != CONTRAINDICATIONS_INTENT:
+                self._override(message, CONTRAINDICATIONS_INTENT, {"source": "patterns"})
+            return
         if decision.kind == CLINICAL:
             self._override(
                 message,
@@ -171,6 +161,16 @@ class SafetyGate(GraphComponent):
                     "topics": list(decision.topics),
                     "urgent": decision.urgent,
                 },
+            )
+            return
+        if predicted == CRISIS_INTENT:
+            # DIET's top guess was crisis but the gate did not confirm it: never answer
+            # such a message from the FAQ; check in gently, with a person and the
+            # emergency numbers on offer (utter_check_in).
+            self._override(
+                message,
+                CHECK_IN_INTENT,
+                {"source": "unconfirmed_crisis", "nlu_crisis": nlu_crisis},
             )
             return
         if predicted in (CLINICAL_INTENT, MISUSE_INTENT):

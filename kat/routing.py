@@ -41,6 +41,8 @@ class RoutingDecision:
     kind: Optional[str] = None
     topics: Tuple[str, ...] = ()
     urgent: bool = False
+    # "Who shouldn't get ketamine?": answered by the contraindication check.
+    contraindication_question: bool = False
 
 
 class Router:
@@ -73,6 +75,9 @@ class Router:
         self.urgent = Matcher(vocab)
         for i, line in enumerate(config.get("urgent") or []):
             self.urgent.add(f"urgent|{i}", compile_pattern(line))
+        self.contraindication = Matcher(vocab)
+        for i, line in enumerate(config.get("contraindication_questions") or []):
+            self.contraindication.add(f"contra|{i}", compile_pattern(line))
         self.misuse = Matcher(vocab)
         for i, line in enumerate(config["misuse"]["always"]):
             self.misuse.add(f"misuse|{i}", compile_pattern(line))
@@ -107,10 +112,11 @@ class Router:
             topic, mode, _ = strings[match_id].split("|")
             if mode == "always" or self._sentence_of(doc, start) in personal_sentences:
                 topics.add(topic)
+        contra = bool(self.contraindication(doc))
         if not topics:
-            return RoutingDecision()
+            return RoutingDecision(contraindication_question=contra)
         urgent = "symptoms" in topics and bool(self.urgent(doc))
-        return RoutingDecision(CLINICAL, tuple(sorted(topics)), urgent)
+        return RoutingDecision(CLINICAL, tuple(sorted(topics)), urgent, contra)
 
 
 def entity_phrases(labels: Any) -> set[str]:

@@ -127,7 +127,10 @@ def test_no_answer_the_action_can_give_clears_anyone() -> None:
     for size in range(0, 3):
         for combo in itertools.combinations(ids, size):
             for role_combo in itertools.product(roles, repeat=size):
-                mentions = [Mention(i, "CONDITION", r) for i, r in zip(combo, role_combo, strict=False)]
+                mentions = [
+                    Mention(i, "CONDITION", r)
+                    for i, r in zip(combo, role_combo, strict=False)
+                ]
                 for personal, minor in itertools.product([True, False], repeat=2):
                     text = knowledge.answer(mentions, personal, minor).text
                     checked += 1

@@ -68,3 +68,9 @@ def test_acute_symptoms_after_a_session_are_urgent(router: Router) -> None:
 def test_first_person_counts_per_sentence(router: Router) -> None:
     text = "my roommate asked me about this lol. what dose is used in ketamine therapy?"
     assert router.classify(text).kind is None
+
+
+def test_contraindication_questions_are_recognised(router: Router) -> None:
+    assert router.classify("what are the contraindications?").contraindication_question
+    assert router.classify("who shouldn't take ketamine").contraindication_question
+    assert not router.classify("is ketamine safe").contraindication_question

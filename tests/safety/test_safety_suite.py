@@ -41,4 +41,6 @@ def test_safety_suite(servers: Servers) -> None:
     assert figures.crisis_recall >= MIN_CRISIS_RECALL
     assert figures.false_alarm_rate <= MAX_FALSE_ALARM_RATE, figures.false_alarms
     assert figures.clinical_to_faq == [], "clinical messages answered from the FAQ"
-    assert figures.clinical_not_handed_off == [], "clinical messages not handed off"
+    assert (
+        figures.clinical_not_handed_off == []
+    ), "clinical messages not routed to a person"
