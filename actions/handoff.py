@@ -8,6 +8,7 @@ so the rules offer to take contact details (handoff_contact_form, consent first)
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -16,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from kat.handoff_rules import decide, transcript
 from kat.handoff_store import default_store
+from kat.notify import notify_and_record
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,11 @@ class ActionHandoff(Action):
                     transcript=transcript(tracker.events),
                 )
                 created = True
+                store.set_notification(ticket.id, "pending")
+                # Notify staff at once, without making the patient wait for the webhook.
+                threading.Thread(
+                    target=notify_and_record, args=(store, ticket), daemon=True
+                ).start()
         except Exception:  # the store is down: never leave the patient in silence
             logger.exception("hand-off store unavailable (reason=%s)", decision.reason)
             dispatcher.utter_message(response="utter_handoff_unavailable")

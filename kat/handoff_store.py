@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from kat.paths import PROJECT_ROOT
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 REASONS = (
     "crisis",
     "clinical_question",
@@ -45,6 +45,8 @@ tickets = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, default="open", index=True),
     sa.Column("transcript", sa.Text, nullable=False, default="[]"),
     sa.Column("contact", sa.Text, nullable=True),
+    # Staff notification: {"status": "pending|delivered|failed|off", "error": ..., "at": ...}
+    sa.Column("notification", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -69,6 +71,7 @@ class Ticket:
     status: str
     transcript: List[Dict[str, Any]] = field(default_factory=list)
     contact: Optional[Dict[str, str]] = field(default=None, repr=False)
+    notification: Optional[Dict[str, Any]] = None
     created_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
 
@@ -96,6 +99,18 @@ class HandoffStore:
             ).scalar()
             if current is None:
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            elif current < SCHEMA_VERSION:
+                if current < 2:  # v2: staff notification status on tickets
+                    columns = {
+                        c["name"] for c in sa.inspect(conn).get_columns("handoff_tickets")
+                    }
+                    if "notification" not in columns:
+                        conn.execute(
+                            sa.text(
+                                "ALTER TABLE handoff_tickets ADD COLUMN notification TEXT"
+                            )
+                        )
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             elif current > SCHEMA_VERSION:
                 raise RuntimeError(
                     f"hand-off store schema {current} is newer than this code "
@@ -113,6 +128,7 @@ class HandoffStore:
             status=row.status,
             transcript=json.loads(row.transcript or "[]"),
             contact=json.loads(row.contact) if row.contact else None,
+            notification=json.loads(row.notification) if row.notification else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -196,6 +212,25 @@ class HandoffStore:
                 .where(tickets.c.id == ticket_id)
                 .values(contact=json.dumps(contact), updated_at=utcnow())
             )
+
+    def set_notification(
+        self, ticket_id: str, status: str, error: Optional[str] = None
+    ) -> None:
+        record = {"status": status, "error": error, "at": utcnow().isoformat()}
+        with self.engine.begin() as conn:
+            conn.execute(
+                tickets.update()
+                .where(tickets.c.id == ticket_id)
+                .values(notification=json.dumps(record))
+            )
+
+    def tickets_to_notify(self) -> List[Ticket]:
+        """Open tickets whose notification is pending or failed (for the retry loop)."""
+        return [
+            t
+            for t in self.list_tickets(status="open")
+            if (t.notification or {}).get("status") in ("pending", "failed")
+        ]
 
     def set_status(self, ticket_id: str, status: str) -> None:
         if status not in STATUSES:
