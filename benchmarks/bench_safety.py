@@ -55,13 +55,14 @@ def main() -> None:
                     evaluate(intent_of, actions_for),
                 )
             ]
-            if (HERE / "holdout_v2.yml").exists():
-                results.append(
-                    (
-                        "second held-out set (holdout_v2.yml)",
-                        evaluate_holdout(intent_of, actions_for),
+            for name, title in (
+                ("holdout_v2.yml", "second held-out set (holdout_v2.yml)"),
+                ("blind_v3.yml", "third, blind set (blind_v3.yml)"),
+            ):
+                if (HERE / name).exists():
+                    results.append(
+                        (title, evaluate_holdout(intent_of, actions_for, name))
                     )
-                )
         finally:
             servers.stop_all()
     for title, figures in results:
