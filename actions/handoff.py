@@ -89,6 +89,7 @@ class ActionHandoff(Action):
         events: List[Dict[Text, Any]] = [
             SlotSet("handoff_requested", True),
             SlotSet("handoff_ticket_id", ticket.id),
+            SlotSet("handoff_active", True),
             SlotSet("handoff_offer_contact", False),
         ]
         if decision.reason == "crisis":

@@ -11,6 +11,9 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   chatter: any further message (except an explicit request for a person, which the
   hand-off rule answers) gets ``utter_crisis_followup`` — still here, a person is coming,
   the emergency numbers again.
+* While a hand-off ticket is open (slot ``handoff_active``, set by action_handoff and
+  cleared when staff resolve), every patient message goes to ``action_handoff``, which
+  adds it to the ticket and acknowledges it — the patient never meets silence.
 * When ``action_handoff`` could not run (the action server is down: Rasa records the
   action but none of its events), ``utter_handoff_unavailable`` tells the patient to
   contact the clinic directly, with the emergency numbers — never silence, and never a
@@ -40,7 +43,9 @@ DEACTIVATE_LOOP = "action_deactivate_loop"
 LISTEN = "action_listen"
 HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
 # Intents the ordinary rules still answer during a crisis session.
-PASS_THROUGH_AFTER_CRISIS = {"request_human"}
+PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
+# Sent by the staff inbox, never by the patient: always answered by their own rules.
+STAFF_INTENTS = {"staff_reply", "staff_resolved"}
 
 
 @DefaultV1Recipe.register(
@@ -145,4 +150,14 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
                 return DEACTIVATE_LOOP
             return CRISIS_FOLLOWUP
         return LISTEN
+    if (
+        tracker.get_slot("handoff_active")
+        and intent not in STAFF_INTENTS
+        and not tracker.active_loop_name
+    ):
+        # A person is on it: add the message to the open ticket and acknowledge it.
+        if HANDOFF not in done:
+            return HANDOFF
+        return LISTEN
+
     return None

@@ -52,6 +52,9 @@ class Servers:
     action_port: int = field(default_factory=free_port)
     procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: Dict[str, Path] = field(default_factory=dict)
+    credentials: str = "credentials.yml"
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    inbox_port: int = field(default_factory=free_port)
 
     @property
     def rasa_url(self) -> str:
@@ -72,8 +75,12 @@ class Servers:
                 "ACTION_SERVER_URL": f"{self.action_url}/webhook",
                 "KAT_TRACKER_DB": str(self.workdir / "tracker.db"),
                 "KAT_VAR_DIR": str(self.workdir),
+                "KAT_HANDOFF_DB_URL": f"sqlite:///{self.workdir / 'handoff.db'}",
+                "RASA_URL": self.rasa_url,
+                "RASA_AUTH_TOKEN": self.token,
             }
         )
+        env.update(self.extra_env)
         return env
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
@@ -115,7 +122,7 @@ class Servers:
                 "--endpoints",
                 "endpoints.yml",
                 "--credentials",
-                "credentials.yml",
+                self.credentials,
                 "--interface",
                 "127.0.0.1",
                 "--port",
@@ -136,6 +143,23 @@ class Servers:
                 return
             time.sleep(0.5)
         raise TimeoutError("model not loaded")
+
+    @property
+    def inbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.inbox_port}"
+
+    def start_inbox(self) -> None:
+        proc = self._spawn(
+            "inbox",
+            [
+                str(VENV_BIN / "python"),
+                "-m",
+                "staff_inbox",
+                "--port",
+                str(self.inbox_port),
+            ],
+        )
+        wait_until(f"{self.inbox_url}/health", 60, proc)
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)

@@ -1,0 +1,232 @@
+"""Sanic app of the staff inbox (the web framework that ships with Rasa)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import aiohttp
+from sanic import Sanic, response
+from sanic.request import Request
+
+from kat.handoff_store import HandoffStore, Ticket, default_store
+from kat.notify import retry_failed
+from staff_inbox.auth import StaffAuth
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "kat_staff"
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_REPLY = 2000
+RETRY_EVERY_SECONDS = 30.0
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class RasaClient:
+    """Sends staff replies and hand-backs into the patient's conversation."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+
+    async def trigger(
+        self, conversation_id: str, intent: str, entities: Dict[str, Any]
+    ) -> None:
+        endpoint = f"{self.url}/conversations/{conversation_id}/trigger_intent"
+        params = {"output_channel": "latest", "token": self.token}
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=30)
+        ) as session:
+            async with session.post(
+                endpoint, params=params, json={"name": intent, "entities": entities}
+            ) as reply:
+                if reply.status >= 300:
+                    raise RuntimeError(f"Rasa answered HTTP {reply.status}")
+
+
+def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
+    data: Dict[str, Any] = {
+        "id": ticket.id,
+        "conversation_id": ticket.conversation_id,
+        "channel": ticket.channel,
+        "reason": ticket.reason,
+        "urgent": ticket.urgent,
+        "status": ticket.status,
+        "created_at": ticket.created_at.isoformat() if ticket.created_at else None,
+        "updated_at": ticket.updated_at.isoformat() if ticket.updated_at else None,
+        "notification": ticket.notification,
+    }
+    if full:
+        data["transcript"] = ticket.transcript
+        data["contact"] = ticket.contact
+    return data
+
+
+def create_app(
+    store: Optional[HandoffStore] = None,
+    auth: Optional[StaffAuth] = None,
+    rasa: Optional[RasaClient] = None,
+    name: str = "staff_inbox",
+) -> Sanic:
+    store = store or default_store()
+    auth = auth or StaffAuth(store)
+    rasa = rasa or RasaClient(
+        os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
+        os.environ.get("RASA_AUTH_TOKEN", ""),
+    )
+    app = Sanic(name)
+    secure_cookie = os.environ.get("KAT_INBOX_SECURE_COOKIE", "false").lower() == "true"
+
+    def staff(request: Request) -> Optional[str]:
+        return auth.user_for_bearer(
+            request.headers.get("authorization")
+        ) or auth.user_for_session(request.cookies.get(COOKIE))
+
+    def denied() -> Any:
+        return response.json({"error": "staff login required"}, status=401)
+
+    @app.middleware("response")
+    async def security_headers(request: Request, resp: Any) -> None:
+        for key, value in SECURITY_HEADERS.items():
+            resp.headers[key] = value
+
+    @app.get("/")
+    async def page(request: Request) -> Any:
+        return await response.file(STATIC / "index.html")
+
+    app.static("/static", str(STATIC))
+
+    @app.get("/health")
+    async def health(request: Request) -> Any:
+        return response.json({"status": "ok"})
+
+    @app.post("/api/login")
+    async def login(request: Request) -> Any:
+        body = request.json or {}
+        token = auth.login(str(body.get("username", "")), str(body.get("password", "")))
+        if not token:
+            return response.json({"error": "wrong user name or password"}, status=401)
+        resp = response.json({"ok": True})
+        resp.cookies[COOKIE] = token
+        resp.cookies[COOKIE]["httponly"] = True
+        resp.cookies[COOKIE]["samesite"] = "Strict"
+        resp.cookies[COOKIE]["path"] = "/"
+        if secure_cookie:
+            resp.cookies[COOKIE]["secure"] = True
+        return resp
+
+    @app.post("/api/logout")
+    async def logout(request: Request) -> Any:
+        token = request.cookies.get(COOKIE)
+        if token:
+            auth.logout(token)
+        resp = response.json({"ok": True})
+        del resp.cookies[COOKIE]
+        return resp
+
+    @app.get("/api/me")
+    async def me(request: Request) -> Any:
+        user = staff(request)
+        return response.json({"user": user}) if user else denied()
+
+    @app.get("/api/tickets")
+    async def list_tickets(request: Request) -> Any:
+        if not staff(request):
+            return denied()
+        status = request.args.get("status")
+        tickets = [
+            t for t in store.list_tickets(status) if status or t.status != "resolved"
+        ]
+        return response.json({"tickets": [ticket_json(t) for t in tickets]})
+
+    @app.get("/api/tickets/<ticket_id>")
+    async def get_ticket(request: Request, ticket_id: str) -> Any:
+        if not staff(request):
+            return denied()
+        ticket = store.get(ticket_id)
+        if ticket is None:
+            return response.json({"error": "no such ticket"}, status=404)
+        return response.json(ticket_json(ticket, full=True))
+
+    @app.post("/api/tickets/<ticket_id>/claim")
+    async def claim(request: Request, ticket_id: str) -> Any:
+        user = staff(request)
+        if not user:
+            return denied()
+        if store.get(ticket_id) is None:
+            return response.json({"error": "no such ticket"}, status=404)
+        store.set_status(ticket_id, "claimed")
+        logger.info("ticket %s claimed by %s", ticket_id, user)
+        return response.json({"ok": True, "status": "claimed"})
+
+    @app.post("/api/tickets/<ticket_id>/reply")
+    async def reply(request: Request, ticket_id: str) -> Any:
+        user = staff(request)
+        if not user:
+            return denied()
+        ticket = store.get(ticket_id)
+        if ticket is None:
+            return response.json({"error": "no such ticket"}, status=404)
+        text = str((request.json or {}).get("text", "")).strip()
+        if not text or len(text) > MAX_REPLY:
+            return response.json(
+                {"error": f"reply must be 1-{MAX_REPLY} characters"}, status=400
+            )
+        try:
+            await rasa.trigger(
+                ticket.conversation_id, "staff_reply", {"staff_message": text}
+            )
+        except Exception as exc:
+            logger.warning(
+                "reply to ticket %s not delivered: %s", ticket_id, type(exc).__name__
+            )
+            return response.json(
+                {"error": "the assistant could not deliver the reply"}, status=502
+            )
+        store.append_messages(ticket_id, [{"from": "staff", "text": text, "time": None}])
+        if ticket.status == "open":
+            store.set_status(ticket_id, "claimed")
+        return response.json({"ok": True})
+
+    @app.post("/api/tickets/<ticket_id>/resolve")
+    async def resolve(request: Request, ticket_id: str) -> Any:
+        user = staff(request)
+        if not user:
+            return denied()
+        ticket = store.get(ticket_id)
+        if ticket is None:
+            return response.json({"error": "no such ticket"}, status=404)
+        store.set_status(ticket_id, "resolved")
+        try:
+            await rasa.trigger(ticket.conversation_id, "staff_resolved", {})
+        except Exception as exc:
+            logger.warning(
+                "hand-back for ticket %s failed: %s", ticket_id, type(exc).__name__
+            )
+            return response.json({"ok": True, "patient_told": False})
+        return response.json({"ok": True, "patient_told": True})
+
+    async def retry_notifications() -> None:
+        while True:
+            await asyncio.sleep(RETRY_EVERY_SECONDS)
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, retry_failed, store
+                )
+            except Exception:
+                logger.exception("notification retry loop failed")
+
+    async def start_retries(app_: Sanic, loop: Any) -> None:
+        app_.add_task(retry_notifications())
+
+    app.register_listener(start_retries, "after_server_start")
+
+    return app

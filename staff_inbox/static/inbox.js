@@ -1,0 +1,75 @@
+// Staff inbox. All ticket data is rendered with textContent: nothing a patient wrote
+// is ever interpreted as HTML.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const api = async (path, options = {}) => {
+  const reply = await fetch(path, {
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    ...options,
+  });
+  if (reply.status === 401) { showLogin(); throw new Error("login required"); }
+  return reply.json();
+};
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+function showLogin() { $("login").hidden = false; $("inbox").hidden = true; $("logout").hidden = true; }
+async function showInbox() {
+  const me = await api("/api/me");
+  $("who").textContent = me.user;
+  $("login").hidden = true; $("inbox").hidden = false; $("logout").hidden = false;
+  await refresh();
+}
+async function refresh() {
+  const data = await api("/api/tickets");
+  const list = $("list");
+  list.replaceChildren();
+  if (!data.tickets.length) list.append(el("p", "No open tickets."));
+  for (const t of data.tickets) {
+    const item = el("button", undefined, "ticket" + (t.urgent ? " urgent" : ""));
+    item.setAttribute("role", "listitem");
+    item.dataset.id = t.id;
+    item.append(el("span", t.urgent ? "URGENT " : "", "badge"),
+      el("span", `${t.reason.replaceAll("_", " ")} · ${t.channel} · ${t.status}`));
+    if (t.notification && t.notification.status === "failed") {
+      item.append(el("div", `notification failed: ${t.notification.error}`));
+    }
+    item.addEventListener("click", () => openTicket(t.id));
+    list.append(item);
+  }
+}
+async function openTicket(id) {
+  const t = await api(`/api/tickets/${encodeURIComponent(id)}`);
+  const detail = $("detail");
+  detail.replaceChildren();
+  detail.append(el("h2", `${t.urgent ? "URGENT — " : ""}${t.reason.replaceAll("_", " ")}`));
+  detail.append(el("p", `Channel: ${t.channel} · status: ${t.status} · opened ${t.created_at}`));
+  if (t.contact) detail.append(el("p", `Contact: ${Object.values(t.contact).join(" · ")}`));
+  for (const m of t.transcript) detail.append(el("div", `${m.from}: ${m.text}`, `msg ${m.from}`));
+  const claim = el("button", "Claim");
+  claim.addEventListener("click", async () => { await api(`/api/tickets/${id}/claim`, { method: "POST" }); openTicket(id); refresh(); });
+  const box = el("textarea"); box.setAttribute("aria-label", "Reply to the patient"); box.id = "reply-text";
+  const send = el("button", "Send reply"); send.id = "send-reply";
+  send.addEventListener("click", async () => {
+    const result = await api(`/api/tickets/${id}/reply`, { method: "POST", body: JSON.stringify({ text: box.value }) });
+    if (result.error) alert(result.error); else { box.value = ""; openTicket(id); }
+  });
+  const resolve = el("button", "Resolve and hand back to the assistant");
+  resolve.addEventListener("click", async () => { await api(`/api/tickets/${id}/resolve`, { method: "POST" }); detail.replaceChildren(); refresh(); });
+  detail.append(claim, box, send, resolve);
+}
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const reply = await fetch("/api/login", { method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: $("username").value, password: $("password").value }) });
+  if (reply.ok) { $("login-error").textContent = ""; showInbox(); }
+  else $("login-error").textContent = "Wrong user name or password.";
+});
+$("logout").addEventListener("click", async () => { await api("/api/logout", { method: "POST" }); showLogin(); });
+showInbox().catch(showLogin);
+setInterval(() => { if (!$("inbox").hidden) refresh().catch(() => {}); }, 15000);

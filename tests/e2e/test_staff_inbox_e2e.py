@@ -1,0 +1,212 @@
+"""Hand-off end to end: ticket, signed webhook, staff reply on the patient's channel,
+resolve, and the assistant answering again.
+
+Real servers: Rasa, the action server and the staff inbox. The patient uses Rasa's
+callback channel — a push channel whose replies Rasa POSTs to a local HTTP server here
+(standing in for the patient's phone, as SMS or Telegram would). The staff notification
+goes to another local HTTP server that checks the HMAC signature.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+
+from kat.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from staff_inbox.auth import hash_password
+from tests.e2e.harness import Servers
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "e2e-webhook-secret"
+PASSWORD = "correct horse battery staple"
+
+
+class Collector:
+    """A local HTTP endpoint that records JSON POSTs."""
+
+    def __init__(self) -> None:
+        self.posts: List[Dict[str, Any]] = []
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                collector.posts.append({"body": body, "headers": dict(self.headers)})
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def texts(self) -> List[str]:
+        return [json.loads(p["body"]).get("text", "") for p in self.posts]
+
+    def wait_for(self, needle: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for text in self.texts():
+                if needle in text:
+                    return text
+            time.sleep(0.2)
+        raise AssertionError(f"{needle!r} never arrived; got {self.texts()}")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    workdir = Path(tmp_path_factory.mktemp("inbox"))
+    phone, hook = Collector(), Collector()
+    credentials = workdir / "credentials.yml"
+    credentials.write_text(f'rest:\ncallback:\n  url: "{phone.url}"\n')
+    servers = Servers(
+        workdir=workdir,
+        credentials=str(credentials),
+        extra_env={
+            "KAT_NOTIFY_URL": hook.url,
+            "KAT_NOTIFY_SECRET": SECRET,
+            "KAT_STAFF_USERS": f"nurse:{hash_password(PASSWORD)}",
+            "KAT_STAFF_API_TOKEN": "",
+        },
+    )
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        servers.start_inbox()
+        yield {"servers": servers, "phone": phone, "hook": hook}
+    finally:
+        servers.stop_all()
+        phone.server.shutdown()
+        hook.server.shutdown()
+
+
+def patient_says(servers: Servers, sender: str, text: str) -> None:
+    reply = requests.post(
+        f"{servers.rasa_url}/webhooks/callback/webhook",
+        json={"sender": sender, "message": text},
+        timeout=60,
+    )
+    assert reply.status_code == 200
+
+
+def login(servers: Servers) -> requests.Session:
+    session = requests.Session()
+    reply = session.post(
+        f"{servers.inbox_url}/api/login",
+        json={"username": "nurse", "password": PASSWORD},
+        timeout=10,
+    )
+    assert reply.status_code == 200
+    return session
+
+
+def test_clinical_question_reaches_a_person_and_back(setup: Dict[str, Any]) -> None:
+    servers: Servers = setup["servers"]
+    phone: Collector = setup["phone"]
+    hook: Collector = setup["hook"]
+    sender = f"patient-{uuid.uuid4().hex}"
+
+    patient_says(
+        servers, sender, "i've been dizzy since my session yesterday, is that normal?"
+    )
+    phone.wait_for("clinician will follow up")
+
+    # Staff are notified at once, with a valid signature and no patient text.
+    deadline = time.monotonic() + 30
+    while not hook.posts and time.monotonic() < deadline:
+        time.sleep(0.2)
+    post = hook.posts[0]
+    assert verify(
+        SECRET,
+        post["headers"][TIMESTAMP_HEADER],
+        post["body"],
+        post["headers"][SIGNATURE_HEADER],
+    )
+    assert b"dizzy" not in post["body"]
+    ticket_id = json.loads(post["body"])["ticket_id"]
+
+    staff = login(servers)
+    listed = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()["tickets"]
+    assert ticket_id in [t["id"] for t in listed]
+    detail = staff.get(f"{servers.inbox_url}/api/tickets/{ticket_id}", timeout=10).json()
+    assert "dizzy" in detail["transcript"][0]["text"]
+    assert detail["notification"]["status"] == "delivered"
+
+    # The patient writes again while the ticket is open: added and acknowledged.
+    patient_says(servers, sender, "it's a bit better now")
+    phone.wait_for("I've added this to your message")
+    detail = staff.get(f"{servers.inbox_url}/api/tickets/{ticket_id}", timeout=10).json()
+    assert detail["transcript"][-1]["text"] == "it's a bit better now"
+
+    assert staff.post(f"{servers.inbox_url}/api/tickets/{ticket_id}/claim", timeout=10).ok
+    reply = staff.post(
+        f"{servers.inbox_url}/api/tickets/{ticket_id}/reply",
+        json={
+            "text": "Hi, this is Sam, a nurse. Please sit down and drink some water; I'll call you."
+        },
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    phone.wait_for("Message from the clinic team: Hi, this is Sam")
+
+    assert staff.post(
+        f"{servers.inbox_url}/api/tickets/{ticket_id}/resolve", timeout=30
+    ).json()["patient_told"]
+    phone.wait_for("The clinic team has closed your request")
+
+    before = len(phone.posts)
+    patient_says(servers, sender, "what is ketamine")
+    deadline = time.monotonic() + 30
+    while len(phone.posts) == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert servers.bot_actions_after_last_user(sender) == ["utter_faq/what_is_ketamine"]
+
+
+def test_authorisation(setup: Dict[str, Any]) -> None:
+    servers: Servers = setup["servers"]
+    inbox = servers.inbox_url
+    # No credentials: 401 everywhere that holds patient data.
+    assert requests.get(f"{inbox}/api/tickets", timeout=10).status_code == 401
+    assert requests.get(f"{inbox}/api/tickets/x", timeout=10).status_code == 401
+    assert (
+        requests.post(
+            f"{inbox}/api/tickets/x/reply", json={"text": "hi"}, timeout=10
+        ).status_code
+        == 401
+    )
+    assert (
+        requests.post(
+            f"{inbox}/api/login",
+            json={"username": "nurse", "password": "nope"},
+            timeout=10,
+        ).status_code
+        == 401
+    )
+    # A patient cannot read tickets: the patient-facing server has no such route,
+    # and the inbox does not accept the patient's channel or Rasa's token.
+    assert requests.get(f"{servers.rasa_url}/api/tickets", timeout=10).status_code == 404
+    bearer = {"Authorization": f"Bearer {servers.token}"}
+    assert (
+        requests.get(f"{inbox}/api/tickets", headers=bearer, timeout=10).status_code
+        == 401
+    )
+    # A session cannot be replayed after logout.
+    staff = login(servers)
+    cookie = staff.cookies.get("kat_staff")
+    assert staff.get(f"{inbox}/api/tickets", timeout=10).status_code == 200
+    assert staff.post(f"{inbox}/api/logout", timeout=10).status_code == 200
+    replay = requests.get(
+        f"{inbox}/api/tickets", cookies={"kat_staff": cookie}, timeout=10
+    )
+    assert replay.status_code == 401
