@@ -15,11 +15,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from kat.clinic_hours import is_open
+from kat.clinic_profile import cached_profile
 from kat.handoff_rules import decide, transcript
 from kat.handoff_store import default_store
 from kat.notify import notify_and_record
 
 logger = logging.getLogger(__name__)
+
+
+def _clinic_open() -> bool:
+    try:
+        return is_open(cached_profile())
+    except Exception:  # a malformed profile must not stop the hand-off
+        logger.exception("could not read opening hours from the clinic profile")
+        return True
 
 
 def _channel(tracker: Tracker) -> str:
@@ -105,6 +115,8 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_confirmation")
         if decision.urgent:
             dispatcher.utter_message(response="utter_handoff_urgent")
+        elif not _clinic_open():
+            dispatcher.utter_message(response="utter_handoff_out_of_hours")
         if tracker.get_slot("contact_consent") is None:
             # data/rules/handoff.yml starts the consent form when this is true.
             events.append(SlotSet("handoff_offer_contact", True))

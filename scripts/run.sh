@@ -16,6 +16,15 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
 fi
 export RASA_AUTH_TOKEN
 BIND="${KAT_BIND:-127.0.0.1}"
+export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
+INBOX_PORT="${KAT_INBOX_PORT:-5060}"
+# Staff inbox users: KAT_STAFF_USERS, else one local user "staff" with a password
+# generated once into var/staff_password (not in git).
+if [ -z "${KAT_STAFF_USERS:-}" ]; then
+  [ -s "$KAT_VAR_DIR/staff_password" ] || "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(12))' > "$KAT_VAR_DIR/staff_password"
+  KAT_STAFF_USERS="staff:$("$VENV_BIN/python" -c 'import sys; from staff_inbox.auth import hash_password; print(hash_password(sys.argv[1]))' "$(cat "$KAT_VAR_DIR/staff_password")")"
+fi
+export KAT_STAFF_USERS
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -30,6 +39,10 @@ echo "==> Starting the Rasa server on http://$BIND:$RASA_PORT"
   --enable-api --auth-token "$RASA_AUTH_TOKEN" &
 pids+=($!)
 
+echo "==> Starting the staff inbox on http://127.0.0.1:$INBOX_PORT"
+"$VENV_BIN/python" -m staff_inbox --host 127.0.0.1 --port "$INBOX_PORT" &
+pids+=($!)
+
 "$VENV_BIN/python" scripts/wait_for_servers.py "http://127.0.0.1:$RASA_PORT" "http://127.0.0.1:$ACTION_PORT"
 cat <<MSG
 
@@ -40,6 +53,8 @@ cat <<MSG
                                -d '{"sender": "me", "message": "hi"}'
     HTTP API (token in var/rasa_auth_token):
                              curl -s "http://127.0.0.1:$RASA_PORT/status?token=\$(cat var/rasa_auth_token)"
+    Staff inbox:             http://127.0.0.1:$INBOX_PORT  (user "staff", password in
+                             var/staff_password, unless KAT_STAFF_USERS is set)
   Ctrl-C stops everything.
 
 MSG

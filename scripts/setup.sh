@@ -56,12 +56,21 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   "$VPY" -m pip install --quiet --upgrade "pip==24.0"
   "$VPY" -m pip install --quiet --no-deps -r "$REQ"
   "$VPY" -m pip check
-  rm -f "$KAT_VENV"/.installed-*
   echo "$WANT" > "$STAMP"
 else
   say "Packages up to date ($REQ)"
 fi
 
-# --- 3. The project's spaCy pipeline ---------------------------------------------------
+# --- 3. Browser for the browser tests (test mode): Debian's chromium, never a download ---
+if [ "$MODE" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: browser tests need Chromium: sudo apt-get install chromium" >&2
+  fi
+fi
+
+# --- 4. The project's spaCy pipeline ---------------------------------------------------
 say "spaCy pipeline"
 "$VPY" scripts/build_spacy_pipeline.py

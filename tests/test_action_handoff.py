@@ -10,6 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import ActionHandoff
 
 
+@pytest.fixture(autouse=True)
+def clinic_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin the clock-dependent part: the clinic is open unless a test says otherwise."""
+    monkeypatch.setattr("actions.handoff._clinic_open", lambda: True)
+
+
 def responses(dispatcher: CollectingDispatcher) -> List[str]:
     return [m["response"] for m in dispatcher.messages]
 
@@ -73,3 +79,17 @@ async def test_store_down_still_answers_the_patient(
         dispatcher, tracker_factory(text="agent", intent="request_human"), {}
     )
     assert responses(dispatcher) == ["utter_handoff_unavailable"]
+
+
+async def test_out_of_hours_says_when_to_expect_a_reply(
+    tracker_factory, temp_store, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setattr("actions.handoff._clinic_open", lambda: False)
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(
+        dispatcher, tracker_factory(text="agent", intent="request_human"), {}
+    )
+    assert responses(dispatcher) == [
+        "utter_handoff_confirmation",
+        "utter_handoff_out_of_hours",
+    ]

@@ -56,7 +56,7 @@ async function openTicket(id) {
   const send = el("button", "Send reply"); send.id = "send-reply";
   send.addEventListener("click", async () => {
     const result = await api(`/api/tickets/${id}/reply`, { method: "POST", body: JSON.stringify({ text: box.value }) });
-    if (result.error) alert(result.error); else { box.value = ""; openTicket(id); }
+    if (result.error) alert(result.error); else { box.value = ""; openTicket(id); refresh(); }
   });
   const resolve = el("button", "Resolve and hand back to the assistant");
   resolve.addEventListener("click", async () => { await api(`/api/tickets/${id}/resolve`, { method: "POST" }); detail.replaceChildren(); refresh(); });

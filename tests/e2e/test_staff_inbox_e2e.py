@@ -210,3 +210,53 @@ def test_authorisation(setup: Dict[str, Any]) -> None:
         f"{inbox}/api/tickets", cookies={"kat_staff": cookie}, timeout=10
     )
     assert replay.status_code == 401
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_inbox_page_in_real_chromium(setup: Dict[str, Any]) -> None:
+    """Log in, see the urgent ticket, read markup as inert text, reply; screenshot kept."""
+    from playwright.sync_api import sync_playwright
+
+    servers: Servers = setup["servers"]
+    phone: Collector = setup["phone"]
+    sender = f"browser-{uuid.uuid4().hex}"
+    injection = '<img src=x onerror="window.pwned=1">'
+    patient_says(servers, sender, f"i'm on lexapro, is ketamine ok for me? {injection}")
+    phone.wait_for("only a clinician can answer")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.goto(servers.inbox_url)
+        page.fill("#username", "nurse")
+        page.fill("#password", PASSWORD)
+        page.click("#login button[type=submit]")
+        page.wait_for_selector(".ticket")
+        assert not page.is_visible("#login"), "the login form stays hidden once logged in"
+        page.locator(".ticket", has_text="clinical question").first.click()
+        page.wait_for_selector(".msg.patient")
+        transcript = page.inner_text("#detail")
+        assert injection in transcript  # shown as text ...
+        assert page.evaluate("window.pwned") is None  # ... and never executed
+        assert page.locator("#detail img").count() == 0
+        page.fill("#reply-text", "Thanks for asking - a clinician will call you today.")
+        page.click("#send-reply")
+        page.wait_for_selector(".msg.staff")
+        page.screenshot(path=str(ARTIFACTS / "staff-inbox.png"), full_page=True)
+        browser.close()
+    phone.wait_for("a clinician will call you today")
+    assert (ARTIFACTS / "staff-inbox.png").stat().st_size > 10_000
