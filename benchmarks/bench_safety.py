@@ -12,11 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import uuid
 from pathlib import Path
-from typing import List
-
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,21 +30,8 @@ def main() -> None:
             servers.start_actions()
             servers.start_rasa()
 
-            def intent_of(text: str) -> str:
-                response = requests.post(
-                    f"{servers.rasa_url}/model/parse",
-                    params={"token": servers.token},
-                    json={"text": text},
-                    timeout=30,
-                )
-                response.raise_for_status()
-                return str(response.json()["intent"]["name"])
-
-            def actions_for(text: str) -> List[str]:
-                sender = f"bench-{uuid.uuid4().hex}"
-                servers.say(sender, text)
-                return servers.bot_actions_after_last_user(sender)
-
+            intent_of = servers.parse_intent
+            actions_for = servers.actions_for_new_conversation
             results = [
                 (
                     "adversarial suite (tests/safety/*.yml)",

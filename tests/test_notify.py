@@ -7,9 +7,7 @@ relay); nothing is mocked except the sleep between retries, to keep the test fas
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Dict, Iterator, List
+from typing import Iterator, List
 
 import pytest
 
@@ -22,43 +20,16 @@ from kat.notify import (
     send,
     verify,
 )
+from tests.http_receiver import Receiver
 
 SECRET = "test-secret"
-
-
-class Receiver:
-    def __init__(self, fail_first: int = 0) -> None:
-        self.fail_first = fail_first
-        self.received: List[Dict[str, Any]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append(
-                    {
-                        "body": body,
-                        "signature": self.headers[SIGNATURE_HEADER],
-                        "timestamp": self.headers[TIMESTAMP_HEADER],
-                    }
-                )
-                ok = len(receiver.received) > receiver.fail_first
-                self.send_response(200 if ok else 503)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
-    r.server.shutdown()
+    r.close()
 
 
 def config(url: str, fmt: str = "json") -> NotifyConfig:
@@ -70,9 +41,13 @@ def test_signed_json_without_patient_text(temp_store, receiver: Receiver) -> Non
         "c1", "rest", "clinical_question", True, [{"from": "patient", "text": "my dose?"}]
     )
     assert send(ticket, config(receiver.url), sleep=lambda s: None) is None
-    got = receiver.received[0]
-    assert verify(SECRET, got["timestamp"], got["body"], got["signature"])
-    assert not verify("wrong", got["timestamp"], got["body"], got["signature"])
+    got = receiver.posts[0]
+    timestamp, signature = (
+        got["headers"][TIMESTAMP_HEADER],
+        got["headers"][SIGNATURE_HEADER],
+    )
+    assert verify(SECRET, timestamp, got["body"], signature)
+    assert not verify("wrong", timestamp, got["body"], signature)
     data = json.loads(got["body"])
     assert data["ticket_id"] == ticket.id and data["urgent"] is True
     assert "my dose" not in got["body"].decode()
@@ -81,7 +56,7 @@ def test_signed_json_without_patient_text(temp_store, receiver: Receiver) -> Non
 def test_slack_format(temp_store, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
     ticket = temp_store.open_ticket("c2", "telegram", "crisis", True, [])
     send(ticket, config(receiver.url, "slack"), sleep=lambda s: None)
-    text = json.loads(receiver.received[0]["body"])["text"]
+    text = json.loads(receiver.posts[0]["body"])["text"]
     assert "URGENT" in text and ticket.id in text
 
 
@@ -90,8 +65,8 @@ def test_retries_with_backoff_then_delivers(temp_store) -> None:  # type: ignore
     pauses: List[float] = []
     ticket = temp_store.open_ticket("c3", "rest", "patient_asked", False, [])
     assert send(ticket, config(flaky.url), sleep=pauses.append) is None
-    assert len(flaky.received) == 3 and pauses == [0.5, 2.0]
-    flaky.server.shutdown()
+    assert len(flaky.posts) == 3 and pauses == [0.5, 2.0]
+    flaky.close()
 
 
 def test_receiver_down_keeps_the_ticket_and_records_the_failure(temp_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +79,7 @@ def test_receiver_down_keeps_the_ticket_and_records_the_failure(temp_store, monk
     back = Receiver()
     assert retry_failed(temp_store, config(back.url)) == 1
     assert temp_store.get(ticket.id).notification["status"] == "delivered"
-    back.server.shutdown()
+    back.close()
 
 
 def test_old_timestamps_are_rejected() -> None:

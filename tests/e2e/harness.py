@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -199,6 +200,23 @@ class Servers:
         )
         response.raise_for_status()
         return dict(response.json())
+
+    def parse_intent(self, text: str) -> str:
+        """The final intent (after the safety gate) for a text, via the HTTP API."""
+        response = requests.post(
+            f"{self.rasa_url}/model/parse",
+            params={"token": self.token},
+            json={"text": text},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return str(response.json()["intent"]["name"])
+
+    def actions_for_new_conversation(self, text: str) -> List[str]:
+        """What the bot did for ``text`` as the first message of a new conversation."""
+        sender = f"probe-{uuid.uuid4().hex}"
+        self.say(sender, text)
+        return self.bot_actions_after_last_user(sender)
 
     def bot_actions_after_last_user(self, sender: str) -> List[str]:
         """Names of what the bot did for the latest message (utter_faq/<topic> resolved)."""

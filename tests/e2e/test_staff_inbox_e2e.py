@@ -10,12 +10,10 @@ goes to another local HTTP server that checks the HMAC signature.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator
 
 import pytest
 import requests
@@ -23,6 +21,7 @@ import requests
 from kat.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from staff_inbox.auth import hash_password
 from tests.e2e.harness import Servers
+from tests.http_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -30,44 +29,10 @@ SECRET = "e2e-webhook-secret"
 PASSWORD = "correct horse battery staple"
 
 
-class Collector:
-    """A local HTTP endpoint that records JSON POSTs."""
-
-    def __init__(self) -> None:
-        self.posts: List[Dict[str, Any]] = []
-        collector = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                collector.posts.append({"body": body, "headers": dict(self.headers)})
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def texts(self) -> List[str]:
-        return [json.loads(p["body"]).get("text", "") for p in self.posts]
-
-    def wait_for(self, needle: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for text in self.texts():
-                if needle in text:
-                    return text
-            time.sleep(0.2)
-        raise AssertionError(f"{needle!r} never arrived; got {self.texts()}")
-
-
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     workdir = Path(tmp_path_factory.mktemp("inbox"))
-    phone, hook = Collector(), Collector()
+    phone, hook = Receiver(), Receiver()
     credentials = workdir / "credentials.yml"
     credentials.write_text(f'rest:\ncallback:\n  url: "{phone.url}"\n')
     servers = Servers(
@@ -87,8 +52,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         yield {"servers": servers, "phone": phone, "hook": hook}
     finally:
         servers.stop_all()
-        phone.server.shutdown()
-        hook.server.shutdown()
+        phone.close()
+        hook.close()
 
 
 def patient_says(servers: Servers, sender: str, text: str) -> None:
@@ -113,8 +78,8 @@ def login(servers: Servers) -> requests.Session:
 
 def test_clinical_question_reaches_a_person_and_back(setup: Dict[str, Any]) -> None:
     servers: Servers = setup["servers"]
-    phone: Collector = setup["phone"]
-    hook: Collector = setup["hook"]
+    phone: Receiver = setup["phone"]
+    hook: Receiver = setup["hook"]
     sender = f"patient-{uuid.uuid4().hex}"
 
     patient_says(
@@ -229,7 +194,7 @@ def test_inbox_page_in_real_chromium(setup: Dict[str, Any]) -> None:
     from playwright.sync_api import sync_playwright
 
     servers: Servers = setup["servers"]
-    phone: Collector = setup["phone"]
+    phone: Receiver = setup["phone"]
     sender = f"browser-{uuid.uuid4().hex}"
     injection = '<img src=x onerror="window.pwned=1">'
     patient_says(servers, sender, f"i'm on lexapro, is ketamine ok for me? {injection}")

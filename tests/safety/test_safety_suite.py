@@ -7,11 +7,7 @@ gate) over the HTTP API; clinical/general pairs go through whole REST conversati
 
 from __future__ import annotations
 
-import uuid
-from typing import List
-
 import pytest
-import requests
 
 from tests.e2e.harness import Servers
 from tests.safety.suite import MAX_FALSE_ALARM_RATE, MIN_CRISIS_RECALL, evaluate
@@ -20,22 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_safety_suite(servers: Servers) -> None:
-    def intent_of(text: str) -> str:
-        response = requests.post(
-            f"{servers.rasa_url}/model/parse",
-            params={"token": servers.token},
-            json={"text": text},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return str(response.json()["intent"]["name"])
-
-    def actions_for(text: str) -> List[str]:
-        sender = f"safety-{uuid.uuid4().hex}"
-        servers.say(sender, text)
-        return servers.bot_actions_after_last_user(sender)
-
-    figures = evaluate(intent_of, actions_for)
+    figures = evaluate(servers.parse_intent, servers.actions_for_new_conversation)
     print(figures.summary())
     assert figures.crisis_missed == [], "crisis messages missed"
     assert figures.crisis_recall >= MIN_CRISIS_RECALL

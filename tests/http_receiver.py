@@ -1,0 +1,48 @@
+"""A real HTTP server on 127.0.0.1 that records POSTs (webhook receivers, push channels)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Dict, List
+
+
+class Receiver:
+    """Records every POST; answers 503 to the first ``fail_first`` of them, then 200."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first = fail_first
+        self.posts: List[Dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.posts.append({"body": body, "headers": dict(self.headers)})
+                ok = len(receiver.posts) > receiver.fail_first
+                self.send_response(200 if ok else 503)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+    def texts(self) -> List[str]:
+        return [json.loads(p["body"]).get("text", "") for p in self.posts]
+
+    def wait_for(self, needle: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for text in self.texts():
+                if needle in text:
+                    return text
+            time.sleep(0.2)
+        raise AssertionError(f"{needle!r} never arrived; got {self.texts()}")
