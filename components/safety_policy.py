@@ -42,6 +42,7 @@ HANDOFF = "action_handoff"
 DEACTIVATE_LOOP = "action_deactivate_loop"
 LISTEN = "action_listen"
 HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
+CONTACT_FORM = "handoff_contact_form"
 # Intents the ordinary rules still answer during a crisis session.
 PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
 # Sent by the staff inbox, never by the patient: always answered by their own rules.
@@ -150,14 +151,23 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
                 return DEACTIVATE_LOOP
             return CRISIS_FOLLOWUP
         return LISTEN
-    if (
-        tracker.get_slot("handoff_active")
-        and intent not in STAFF_INTENTS
-        and not tracker.active_loop_name
-    ):
-        # A person is on it: add the message to the open ticket and acknowledge it.
+    if tracker.get_slot("handoff_active") and intent not in STAFF_INTENTS:
+        loop = tracker.active_loop_name
+        answering_consent = intent in ("affirm", "deny")
+        asking_consent = (
+            loop == CONTACT_FORM
+            and tracker.get_slot("requested_slot") == "contact_consent"
+        )
+        if CONTACT_FORM in done:
+            return None  # the form asked, collected or finished this turn: rules go on
+        if loop and (not asking_consent or answering_consent):
+            return None  # the form is collecting the patient's answer
+        # A person is on it: add the message to the open ticket and acknowledge it
+        # (a message instead of a yes/no to the contact question closes that question).
+        if loop and DEACTIVATE_LOOP not in done:
+            return DEACTIVATE_LOOP
         if HANDOFF not in done:
             return HANDOFF
-        return LISTEN
+        return None
 
     return None

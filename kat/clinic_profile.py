@@ -44,7 +44,8 @@ PLACEHOLDER_WORDING = {
     "email": "the address on the clinic's website",
     "address": "see the clinic's website",
     "website": "not set up in this assistant yet",
-    "reply_time": "as soon as the team is back",
+    "reply_time": "as soon as they can",
+    "hours": "see the clinic's website",
 }
 DEFAULT_PLACEHOLDER_WORDING = (
     "the clinic hasn't added this to the assistant yet, so please ask the team"

@@ -127,3 +127,17 @@ def test_crisis_with_the_action_server_down_still_points_to_the_clinic() -> None
         ActionExecuted("action_handoff"),
     ]
     assert predict(events) == "utter_handoff_unavailable"
+
+
+def test_while_a_ticket_is_open_messages_go_to_it() -> None:
+    from rasa.shared.core.slots import BooleanSlot
+
+    events: List[Event] = [listen(), user("faq")]
+    t = DialogueStateTracker.from_events(
+        "patient", events, slots=[BooleanSlot("handoff_active", mappings=[{}])]
+    )
+    t.update(SlotSet("handoff_active", True))
+    assert next_safety_action(t) == "action_handoff"
+    t.update(ActionExecuted("action_handoff"))
+    t.update(SlotSet("handoff_requested", True))
+    assert next_safety_action(t) is None  # the rules decide what follows

@@ -225,3 +225,37 @@ def test_inbox_page_in_real_chromium(setup: Dict[str, Any]) -> None:
         browser.close()
     phone.wait_for("a clinician will call you today")
     assert (ARTIFACTS / "staff-inbox.png").stat().st_size > 10_000
+
+
+def test_contact_details_only_with_consent_and_never_logged(
+    setup: Dict[str, Any]
+) -> None:
+    servers: Servers = setup["servers"]
+    phone: Receiver = setup["phone"]
+    sender = f"consent-{uuid.uuid4().hex}"
+    patient_says(servers, sender, "can i talk to a human please")
+    phone.wait_for("Would you like the team to contact you")
+    patient_says(servers, sender, "yes")
+    phone.wait_for("What name should the team use")
+    patient_says(servers, sender, "Sam Lee")
+    phone.wait_for("phone number or e-mail")
+    patient_says(servers, sender, "not sure")
+    phone.wait_for("couldn't read that as a phone number")
+    patient_says(servers, sender, "sam.lee@example.com")
+    phone.wait_for("the team will use those details only")
+
+    staff = login(servers)
+    tickets = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()["tickets"]
+    mine = [t for t in tickets if t["conversation_id"] == sender]
+    detail = staff.get(
+        f"{servers.inbox_url}/api/tickets/{mine[0]['id']}", timeout=10
+    ).json()
+    assert detail["contact"] == {"name": "Sam Lee", "email": "sam.lee@example.com"}
+    for name in ("rasa", "actions", "inbox"):
+        assert "sam.lee@example.com" not in servers.log_tail(name, lines=100000)
+
+    declined = f"declined-{uuid.uuid4().hex}"
+    patient_says(servers, declined, "i want to speak to a nurse")
+    phone.wait_for("Would you like the team to contact you")
+    patient_says(servers, declined, "no thanks")
+    phone.wait_for("The team will reply to you here")
