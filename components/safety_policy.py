@@ -18,6 +18,8 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   action but none of its events), ``utter_handoff_unavailable`` tells the patient to
   contact the clinic directly, with the emergency numbers — never silence, and never a
   promise of a follow-up that was not recorded.
+* Two messages in a row the NLU could not understand: ``action_handoff`` (reason
+  "repeated fallback") instead of a second "sorry, I'm not sure".
 * Otherwise it abstains and the other policies decide.
 """
 
@@ -43,6 +45,7 @@ DEACTIVATE_LOOP = "action_deactivate_loop"
 LISTEN = "action_listen"
 HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
 CONTACT_FORM = "handoff_contact_form"
+FALLBACK_INTENT = "nlu_fallback"
 # Intents the ordinary rules still answer during a crisis session.
 PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
 # Sent by the staff inbox, never by the patient: always answered by their own rules.
@@ -151,6 +154,16 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
                 return DEACTIVATE_LOOP
             return CRISIS_FOLLOWUP
         return LISTEN
+    if intent == FALLBACK_INTENT and not tracker.get_slot("handoff_active"):
+        earlier = [
+            (e.intent or {}).get("name")
+            for e in events[:last_user]
+            if isinstance(e, UserUttered)
+        ]
+        if earlier and earlier[-1] == FALLBACK_INTENT:
+            # Twice in a row the assistant did not understand: offer more than "sorry".
+            return HANDOFF if HANDOFF not in done else None
+
     if tracker.get_slot("handoff_active") and intent not in STAFF_INTENTS:
         loop = tracker.active_loop_name
         answering_consent = intent in ("affirm", "deny")

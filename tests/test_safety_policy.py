@@ -141,3 +141,14 @@ def test_while_a_ticket_is_open_messages_go_to_it() -> None:
     t.update(ActionExecuted("action_handoff"))
     t.update(SlotSet("handoff_requested", True))
     assert next_safety_action(t) is None  # the rules decide what follows
+
+
+def test_second_misunderstanding_in_a_row_goes_to_a_person() -> None:
+    first: List[Event] = [listen(), user("nlu_fallback")]
+    assert predict(first) is None  # the rules say "not sure" and offer a person
+    second = first + [
+        ActionExecuted("utter_out_of_scope"),
+        listen(),
+        user("nlu_fallback"),
+    ]
+    assert predict(second) == "action_handoff"
