@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
 from sanic import Sanic, response
@@ -93,6 +93,17 @@ def create_app(
     def denied() -> Any:
         return response.json({"error": "staff login required"}, status=401)
 
+    def staff_and_ticket(request: Request, ticket_id: str) -> Tuple[str, Ticket, Any]:
+        """(user, ticket, None), or ("", None, the error response to send)."""
+        user = staff(request)
+        if not user:
+            return "", None, denied()  # type: ignore[return-value]
+        ticket = store.get(ticket_id)
+        if ticket is None:
+            missing = response.json({"error": "no such ticket"}, status=404)
+            return "", None, missing  # type: ignore[return-value]
+        return user, ticket, None
+
     @app.middleware("response")
     async def security_headers(request: Request, resp: Any) -> None:
         for key, value in SECURITY_HEADERS.items():
@@ -149,32 +160,23 @@ def create_app(
 
     @app.get("/api/tickets/<ticket_id>")
     async def get_ticket(request: Request, ticket_id: str) -> Any:
-        if not staff(request):
-            return denied()
-        ticket = store.get(ticket_id)
-        if ticket is None:
-            return response.json({"error": "no such ticket"}, status=404)
-        return response.json(ticket_json(ticket, full=True))
+        _, ticket, error = staff_and_ticket(request, ticket_id)
+        return error or response.json(ticket_json(ticket, full=True))
 
     @app.post("/api/tickets/<ticket_id>/claim")
     async def claim(request: Request, ticket_id: str) -> Any:
-        user = staff(request)
-        if not user:
-            return denied()
-        if store.get(ticket_id) is None:
-            return response.json({"error": "no such ticket"}, status=404)
+        user, _, error = staff_and_ticket(request, ticket_id)
+        if error:
+            return error
         store.set_status(ticket_id, "claimed")
         logger.info("ticket %s claimed by %s", ticket_id, user)
         return response.json({"ok": True, "status": "claimed"})
 
     @app.post("/api/tickets/<ticket_id>/reply")
     async def reply(request: Request, ticket_id: str) -> Any:
-        user = staff(request)
-        if not user:
-            return denied()
-        ticket = store.get(ticket_id)
-        if ticket is None:
-            return response.json({"error": "no such ticket"}, status=404)
+        _, ticket, error = staff_and_ticket(request, ticket_id)
+        if error:
+            return error
         text = str((request.json or {}).get("text", "")).strip()
         if not text or len(text) > MAX_REPLY:
             return response.json(
@@ -198,12 +200,9 @@ def create_app(
 
     @app.post("/api/tickets/<ticket_id>/resolve")
     async def resolve(request: Request, ticket_id: str) -> Any:
-        user = staff(request)
-        if not user:
-            return denied()
-        ticket = store.get(ticket_id)
-        if ticket is None:
-            return response.json({"error": "no such ticket"}, status=404)
+        _, ticket, error = staff_and_ticket(request, ticket_id)
+        if error:
+            return error
         store.set_status(ticket_id, "resolved")
         try:
             await rasa.trigger(ticket.conversation_id, "staff_resolved", {})
