@@ -106,6 +106,14 @@ def test_clinical_question_reaches_a_person_and_back(setup: Dict[str, Any]) -> N
     assert ticket_id in [t["id"] for t in listed]
     detail = staff.get(f"{servers.inbox_url}/api/tickets/{ticket_id}", timeout=10).json()
     assert "dizzy" in detail["transcript"][0]["text"]
+    # The delivery is recorded right after the receiver answers (in the action server's
+    # notification thread): poll briefly rather than race it.
+    deadline = time.monotonic() + 15
+    while detail["notification"]["status"] != "delivered" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        detail = staff.get(
+            f"{servers.inbox_url}/api/tickets/{ticket_id}", timeout=10
+        ).json()
     assert detail["notification"]["status"] == "delivered"
 
     # The patient writes again while the ticket is open: added and acknowledged.
