@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 class Receiver:
     """Records every POST; answers 503 to the first ``fail_first`` of them, then 200."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, reply_json: Any = None) -> None:
         self.fail_first = fail_first
         self.posts: List[Dict[str, Any]] = []
         receiver = self
@@ -20,10 +20,20 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.posts.append({"body": body, "headers": dict(self.headers)})
+                receiver.posts.append(
+                    {"body": body, "headers": dict(self.headers), "path": self.path}
+                )
                 ok = len(receiver.posts) > receiver.fail_first
-                self.send_response(200 if ok else 503)
+                body_out = (
+                    json.dumps(reply_json).encode() if reply_json is not None else b""
+                )
+                self.send_response((201 if body_out else 200) if ok else 503)
+                if body_out:
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body_out)))
                 self.end_headers()
+                if body_out:
+                    self.wfile.write(body_out)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -1,0 +1,109 @@
+"""Twilio (SMS and WhatsApp) with ``X-Twilio-Signature`` checked on every webhook.
+
+Rasa's TwilioInput accepts any POST. This subclass rejects unsigned or wrongly signed
+requests with 403 before they reach the assistant. Twilio signs the full public URL of
+the webhook: behind a proxy, set ``public_url`` in credentials.yml to the URL Twilio
+calls (``https://clinic.example/webhooks/twilio/webhook``).
+
+Replies fit SMS: buttons become numbered options (a reply of "2" picks the second), and
+long answers are split below Twilio's 1,600-character limit.
+
+``TWILIO_API_BASE`` points the outbound API elsewhere — only for tests, which capture
+replies on a local server instead of calling Twilio.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.twilio import TwilioInput, TwilioOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from twilio.request_validator import RequestValidator
+
+from kat.sms_format import number_options, pick_option, split_message
+
+
+class ClinicTwilioOutput(TwilioOutput):
+    """Twilio output that numbers buttons and splits long answers."""
+
+    def __init__(
+        self,
+        account_sid: Optional[Text],
+        auth_token: Optional[Text],
+        twilio_number: Optional[Text],
+        options: Dict[Text, List[Dict[Text, Any]]],
+    ) -> None:
+        super().__init__(account_sid, auth_token, twilio_number)
+        self._options = options
+        base = os.environ.get("TWILIO_API_BASE")
+        if base:
+            self.api.base_url = base.rstrip("/")
+
+    async def send_text_message(
+        self, recipient_id: Text, text: Text, **kwargs: Any
+    ) -> None:
+        for part in split_message(text):
+            await super().send_text_message(recipient_id, part, **kwargs)
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: Text,
+        text: Text,
+        buttons: List[Dict[Text, Any]],
+        **kwargs: Any,
+    ) -> None:
+        self._options[recipient_id] = list(buttons)
+        await self.send_text_message(recipient_id, number_options(text, buttons))
+
+
+class SignedTwilioInput(TwilioInput):
+    """Rasa's Twilio channel behind a signature check."""
+
+    _options: Dict[Text, List[Dict[Text, Any]]]
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        channel = super().from_credentials(credentials)
+        channel.public_url = credentials.get("public_url")
+        return channel
+
+    def get_output_channel(self) -> OutputChannel:
+        if not hasattr(self, "_options"):
+            self._options = {}
+        return ClinicTwilioOutput(
+            self.account_sid, self.auth_token, self.twilio_number, self._options
+        )
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        if not hasattr(self, "_options"):
+            self._options = {}
+        validator = RequestValidator(self.auth_token or "")
+        options = self._options
+
+        async def with_numbered_options(message: UserMessage) -> Any:
+            chosen = pick_option(message.text or "", options.get(message.sender_id or ""))
+            if chosen is not None:
+                message.text = chosen
+                options.pop(message.sender_id or "", None)
+            return await on_new_message(message)
+
+        webhook = super().blueprint(with_numbered_options)
+
+        @webhook.middleware("request")
+        async def check_signature(request: Request) -> Any:
+            if request.method != "POST":
+                return None
+            signature = request.headers.get("X-Twilio-Signature", "")
+            params = {key: values[0] for key, values in (request.form or {}).items()}
+            url = getattr(self, "public_url", None) or str(request.url)
+            if not signature or not validator.validate(url, params, signature):
+                return response.text("invalid or missing X-Twilio-Signature", status=403)
+            return None
+
+        return webhook
