@@ -30,12 +30,14 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
+"$VENV_BIN/python" scripts/make_credentials.py credentials.yml "$KAT_VAR_DIR/credentials.yml"
+
 echo "==> Starting the action server on port $ACTION_PORT"
 "$VENV_BIN/rasa" run actions --actions actions --port "$ACTION_PORT" &
 pids+=($!)
 echo "==> Starting the Rasa server on http://$BIND:$RASA_PORT"
 "$VENV_BIN/rasa" run --model models/kat-assistant.tar.gz --endpoints endpoints.yml \
-  --credentials credentials.yml --interface "$BIND" --port "$RASA_PORT" \
+  --credentials "$KAT_VAR_DIR/credentials.yml" --interface "$BIND" --port "$RASA_PORT" \
   --enable-api --auth-token "$RASA_AUTH_TOKEN" &
 pids+=($!)
 

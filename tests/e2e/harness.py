@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -53,7 +54,9 @@ class Servers:
     action_port: int = field(default_factory=free_port)
     procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: Dict[str, Path] = field(default_factory=dict)
-    credentials: str = "credentials.yml"
+    # None: the project's credentials.yml with only the channels whose variables are set
+    # (as `make run` does), which here means the REST channel.
+    credentials: Optional[str] = None
     extra_env: Dict[str, str] = field(default_factory=dict)
     inbox_port: int = field(default_factory=free_port)
 
@@ -112,6 +115,18 @@ class Servers:
         )
         wait_until(f"{self.action_url}/health", 90, proc)
 
+    def _credentials_file(self) -> str:
+        if self.credentials:
+            return self.credentials
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from make_credentials import active_channels
+
+        template = yaml.safe_load((ROOT / "credentials.yml").read_text())
+        kept, _ = active_channels(template, self.env())
+        path = self.workdir / "credentials.yml"
+        path.write_text(yaml.safe_dump(kept))
+        return str(path)
+
     def start_rasa(self) -> None:
         proc = self._spawn(
             "rasa",
@@ -123,7 +138,7 @@ class Servers:
                 "--endpoints",
                 "endpoints.yml",
                 "--credentials",
-                self.credentials,
+                self._credentials_file(),
                 "--interface",
                 "127.0.0.1",
                 "--port",

@@ -1,0 +1,57 @@
+"""Write var/credentials.yml with only the channels whose ${ENV} variables are all set.
+
+Usage: python scripts/make_credentials.py [credentials.yml] [out.yml]
+Prints the channels that are on. Values stay as ${VAR} references (Rasa reads the
+environment itself), so no secret is written to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import yaml
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def referenced(value: Any) -> List[str]:
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in referenced(item)]
+    if isinstance(value, list):
+        return [v for item in value for v in referenced(item)]
+    return _VAR.findall(value) if isinstance(value, str) else []
+
+
+def active_channels(
+    template: Dict[str, Any], env: Dict[str, str]
+) -> Tuple[Dict[str, Any], List[str]]:
+    """The channels to keep, and a line about each one left off."""
+    kept: Dict[str, Any] = {}
+    skipped: List[str] = []
+    for name, block in template.items():
+        missing = [v for v in referenced(block) if not env.get(v)]
+        if missing:
+            skipped.append(f"{name} (set {', '.join(missing)})")
+        else:
+            kept[name] = block
+    return kept, skipped
+
+
+def main() -> None:
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else "credentials.yml")
+    target = Path(sys.argv[2] if len(sys.argv) > 2 else "var/credentials.yml")
+    template = yaml.safe_load(source.read_text()) or {}
+    kept, skipped = active_channels(template, dict(os.environ))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump({k: v for k, v in kept.items()}, sort_keys=False))
+    print("==> Channels on: " + ", ".join(kept))
+    for line in skipped:
+        print(f"    off: {line}")
+
+
+if __name__ == "__main__":
+    main()
