@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
 from kat.normalise import Normaliser, default_normaliser
 from kat.paths import content_dir
-from kat.pattern_dsl import compile_pattern
+from kat.pattern_dsl import compile_pattern, matcher_for
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,10 @@ class CrisisDetector:
                 for i, line in enumerate(spec.get(strength) or []):
                     self.matcher.add(f"{category}|{strength}|{i}", compile_pattern(line))
 
-        self.idioms = self._matcher_for(vocab, "idiom", config.get("idioms", []))
-        self.past_context = self._matcher_for(
-            vocab, "past", config.get("past_context", [])
-        )
+        self.idioms = matcher_for(vocab, "idiom", config.get("idioms", []))
+        self.past_context = matcher_for(vocab, "past", config.get("past_context", []))
         general = config["general_question"]
-        self.lead_ins = self._matcher_for(vocab, "lead_in", general["lead_ins"])
+        self.lead_ins = matcher_for(vocab, "lead_in", general["lead_ins"])
         self.question_words = {w.lower() for w in general["question_words"]}
         self.first_person = {w.lower() for w in general["first_person"]}
         negation = config["negation"]
@@ -88,23 +86,14 @@ class CrisisDetector:
         self.bridges = set(negation["bridges"])
         self.pronouns = set(negation["pronouns"])
         self.contrasts = set(negation["contrasts"])
-        self.residual = self._matcher_for(vocab, "risk", negation["residual_risk"])
-        self.trailing_denials = self._matcher_for(
+        self.residual = matcher_for(vocab, "risk", negation["residual_risk"])
+        self.trailing_denials = matcher_for(
             vocab, "denial", negation.get("trailing_denials", [])
         )
-        self.nlu_support = self._matcher_for(
+        self.nlu_support = matcher_for(
             vocab, "support", config.get("nlu_support_words", [])
         )
         self.clause_breaks = {",", ".", ";", "!", "?", "but", "and", "so", "-", "—"}
-
-    @staticmethod
-    def _matcher_for(vocab: Any, label: str, lines: Iterable[str]) -> Any:
-        from spacy.matcher import Matcher
-
-        matcher = Matcher(vocab)
-        for i, line in enumerate(lines):
-            matcher.add(f"{label}|{i}", compile_pattern(line))
-        return matcher
 
     @classmethod
     def from_file(cls, path: Optional[Path] = None) -> CrisisDetector:

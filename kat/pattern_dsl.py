@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List
 
 WILDCARD = "..."
 WILDCARD_SPAN = 3
@@ -103,6 +103,16 @@ def _compile_plain(line: str) -> List[Dict[str, Any]]:
     if all(spec.get("OP") == "?" for spec in pattern):
         raise PatternSyntaxError(f"pattern {line!r} can match nothing at all")
     return pattern
+
+
+def matcher_for(vocab: Any, label: str, lines: Iterable[str]) -> Any:
+    """A spaCy Matcher for pattern lines; match ids are ``"<label>|<line number>"``."""
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(vocab)
+    for i, line in enumerate(lines):
+        matcher.add(f"{label}|{i}", compile_pattern(line))
+    return matcher
 
 
 def compile_pattern(line: str) -> List[List[Dict[str, Any]]]:

@@ -18,7 +18,7 @@ import yaml
 from kat.entity_patterns import iter_terms, load_term_list
 from kat.normalise import Normaliser, default_normaliser
 from kat.paths import content_dir
-from kat.pattern_dsl import compile_pattern
+from kat.pattern_dsl import compile_pattern, matcher_for
 
 # Ketamine itself is what every patient asks about: not a sign of a personal question.
 EXCLUDED_ENTITY_PHRASES = {
@@ -69,18 +69,14 @@ class Router:
                 phrases = sorted(entity_phrases(labels) - EXCLUDED_ENTITY_PHRASES)
                 patterns = [[{"LOWER": word} for word in p.split()] for p in phrases]
                 self.clinical.add(f"{topic}|personal|entities", patterns)
-        self.not_personal = Matcher(vocab)
-        for i, line in enumerate(config.get("not_personal") or []):
-            self.not_personal.add(f"not_personal|{i}", compile_pattern(line))
-        self.urgent = Matcher(vocab)
-        for i, line in enumerate(config.get("urgent") or []):
-            self.urgent.add(f"urgent|{i}", compile_pattern(line))
-        self.contraindication = Matcher(vocab)
-        for i, line in enumerate(config.get("contraindication_questions") or []):
-            self.contraindication.add(f"contra|{i}", compile_pattern(line))
-        self.misuse = Matcher(vocab)
-        for i, line in enumerate(config["misuse"]["always"]):
-            self.misuse.add(f"misuse|{i}", compile_pattern(line))
+        self.not_personal = matcher_for(
+            vocab, "not_personal", config.get("not_personal") or []
+        )
+        self.urgent = matcher_for(vocab, "urgent", config.get("urgent") or [])
+        self.contraindication = matcher_for(
+            vocab, "contra", config.get("contraindication_questions") or []
+        )
+        self.misuse = matcher_for(vocab, "misuse", config["misuse"]["always"])
 
     @classmethod
     def from_file(cls, path: Optional[Path] = None) -> Router:
