@@ -1,0 +1,178 @@
+"""Rasa's socket.io channel with sessions nobody else can join (the web chat's channel).
+
+Rasa's ``SocketIOInput`` lets any client that sends an existing ``session_id`` in
+``session_request`` join that room and receive the replies, and takes the session id of
+every message from the message itself. Here:
+
+* the server issues each session id (``secrets.token_urlsafe``) with a resume token,
+  ``HMAC-SHA256(secret, session_id)`` (kat/web_session.py); a client resumes a session
+  (reload, reconnect) only with both, otherwise it gets a new session;
+* the server keeps socket id -> session id, and a message belongs to the session of the
+  socket it came on; a ``session_id`` inside the message is ignored;
+* each socket is in one session room at a time, and leaves it on disconnect;
+* browser origins are checked against ``cors_allowed_origins`` (never "any origin");
+* client-supplied metadata is not passed on to the assistant.
+
+The room is the session id, which is also Rasa's conversation (sender) id, so replies
+sent later through the HTTP API (the staff inbox's ``trigger_intent`` with
+``output_channel=latest``) reach the open chat. The channel keeps the name ``socketio``
+so domain response variants keyed by channel apply.
+
+credentials.yml::
+
+    channels.secure_socketio.SecureSocketIOInput:
+      user_message_evt: user_uttered
+      bot_message_evt: bot_uttered
+      session_secret: ${KAT_WEB_SESSION_SECRET}
+      cors_allowed_origins: ${KAT_WEB_ORIGINS}   # comma-separated origins
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
+
+import rasa.core.channels.channel
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from kat.web_session import check_secret, parse_origins, resume_or_issue
+
+logger = logging.getLogger(__name__)
+
+# Longer messages are cut (the widget itself stops at 1,000 characters).
+MAX_MESSAGE_CHARS = 2000
+# Largest socket.io packet accepted (engine.io's default is 1 MB).
+MAX_PACKET_BYTES = 64 * 1024
+
+
+class SecureSocketIOInput(SocketIOInput):
+    """Socket.io input whose sessions are issued and verified by the server."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        origins = credentials.get("cors_allowed_origins")
+        return cls(
+            session_secret=credentials.get("session_secret"),
+            cors_allowed_origins=origins,
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            namespace=credentials.get("namespace"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            jwt_key=credentials.get("jwt_key"),
+            jwt_method=credentials.get("jwt_method", "HS256"),
+        )
+
+    def __init__(
+        self,
+        session_secret: Optional[Text],
+        cors_allowed_origins: Union[Text, List[Text], None],
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        namespace: Optional[Text] = None,
+        socketio_path: Optional[Text] = "/socket.io",
+        jwt_key: Optional[Text] = None,
+        jwt_method: Optional[Text] = "HS256",
+    ) -> None:
+        super().__init__(
+            user_message_evt=user_message_evt,
+            bot_message_evt=bot_message_evt,
+            namespace=namespace,
+            session_persistence=True,
+            socketio_path=socketio_path,
+            jwt_key=jwt_key,
+            jwt_method=jwt_method,
+        )
+        self.session_secret = check_secret(session_secret)
+        if isinstance(cors_allowed_origins, list):
+            cors_allowed_origins = ",".join(str(o) for o in cors_allowed_origins)
+        self.cors_allowed_origins = parse_origins(cors_allowed_origins)
+        if not self.cors_allowed_origins:
+            # An empty list would switch python-engineio's origin check off entirely.
+            raise ValueError(
+                "cors_allowed_origins must list the web chat's origins "
+                "(KAT_WEB_ORIGINS, e.g. http://127.0.0.1:8080)"
+            )
+        # socket id -> session id, for the sockets of this server process.
+        self.sessions: Dict[Text, Text] = {}
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            cors_credentials=False,
+            max_http_buffer_size=MAX_PACKET_BYTES,
+        )
+        socketio_webhook = SocketBlueprint(
+            sio, self.socketio_path, "socketio_webhook", __name__
+        )
+        self.sio = sio
+        namespace = self.namespace
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            payload = (
+                rasa.core.channels.channel.decode_bearer_token(
+                    token, self.jwt_key, self.jwt_algorithm
+                )
+                if token
+                else None
+            )
+            return bool(payload)
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: Text) -> None:
+            session_id = self.sessions.pop(sid, None)
+            if session_id:
+                sio.leave_room(sid, session_id, namespace=namespace)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            session_id, token, resumed = resume_or_issue(self.session_secret, data)
+            previous = self.sessions.get(sid)
+            if previous and previous != session_id:
+                sio.leave_room(sid, previous, namespace=namespace)
+            self.sessions[sid] = session_id
+            sio.enter_room(sid, session_id, namespace=namespace)
+            if isinstance(data, dict) and data.get("session_id") and not resumed:
+                logger.info("socket.io session not resumed (no valid token): new session")
+            await sio.emit(
+                "session_confirm",
+                {"session_id": session_id, "resume_token": token},
+                room=sid,
+                namespace=namespace,
+            )
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            session_id = self.sessions.get(sid)
+            if session_id is None:
+                logger.warning("socket.io message before session_request: ignored")
+                return
+            text = data.get("message") if isinstance(data, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                return
+            message = UserMessage(
+                text[:MAX_MESSAGE_CHARS],
+                SocketIOOutput(sio, self.bot_message_evt),
+                session_id,
+                input_channel=self.name(),
+                metadata=None,
+            )
+            await on_new_message(message)
+
+        return socketio_webhook
