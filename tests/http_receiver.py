@@ -12,7 +12,10 @@ from typing import Any, Dict, List
 class Receiver:
     """Records every POST; answers 503 to the first ``fail_first`` of them, then 200."""
 
-    def __init__(self, fail_first: int = 0, reply_json: Any = None) -> None:
+    def __init__(
+        self, fail_first: int = 0, reply_json: Any = None, ok_status: int = 0
+    ) -> None:
+        """``ok_status``: the success status (default 201 with a JSON reply, else 200)."""
         self.fail_first = fail_first
         self.posts: List[Dict[str, Any]] = []
         receiver = self
@@ -27,7 +30,8 @@ class Receiver:
                 body_out = (
                     json.dumps(reply_json).encode() if reply_json is not None else b""
                 )
-                self.send_response((201 if body_out else 200) if ok else 503)
+                success = ok_status or (201 if body_out else 200)
+                self.send_response(success if ok else 503)
                 if body_out:
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body_out)))

@@ -35,3 +35,33 @@ def test_a_fully_configured_channel_is_on_and_keeps_references_not_secrets() -> 
     assert "secret" not in yaml.safe_dump(kept)
     partial, _ = active_channels(template(), {"SLACK_BOT_TOKEN": "x"})
     assert "slack" not in partial
+
+
+def test_messaging_channels_use_the_signed_subclasses_and_need_every_secret() -> None:
+    channels = {
+        "channels.telegram_secure.SecureTelegramInput": {
+            "TELEGRAM_ACCESS_TOKEN": "1:x",
+            "TELEGRAM_BOT_USERNAME": "kat_bot",
+            "TELEGRAM_WEBHOOK_URL": "https://clinic.example/webhooks/telegram/webhook",
+            "TELEGRAM_SECRET_TOKEN": "s",
+        },
+        "channels.messenger.SignedFacebookInput": {
+            "FACEBOOK_VERIFY_TOKEN": "v",
+            "FACEBOOK_APP_SECRET": "s",
+            "FACEBOOK_PAGE_ACCESS_TOKEN": "t",
+        },
+        "channels.slack.SignedSlackInput": {
+            "SLACK_BOT_TOKEN": "xoxb",
+            "SLACK_CHANNEL": "C1",
+            "SLACK_SIGNING_SECRET": "s",
+        },
+    }
+    assert "facebook" not in template() and "slack" not in template()
+    for name, env in channels.items():
+        kept, _ = active_channels(template(), env)
+        assert name in kept, name
+        for missing in env:
+            partial = {k: v for k, v in env.items() if k != missing}
+            kept, skipped = active_channels(template(), partial)
+            assert name not in kept
+            assert any(line.startswith(name) and missing in line for line in skipped)

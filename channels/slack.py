@@ -1,0 +1,66 @@
+"""Slack (Events API) with the request signature checked, answering 401 when it fails.
+
+Rasa's SlackInput checks ``X-Slack-Signature`` (HMAC-SHA256 of ``v0:<timestamp>:<body>``
+with the signing secret) and rejects timestamps more than five minutes old, but answers
+400. This channel keeps Rasa's check and answers 401 before anything reaches the
+assistant; it answers Slack's ``url_verification`` challenge as ``{"challenge": ...}``
+(Rasa answers a bare JSON string, which is not one of the forms Slack documents).
+
+``SLACK_API_BASE`` replaces ``https://slack.com/api/`` — only for tests, which capture
+replies on a local server instead of calling Slack.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Awaitable, Callable, Optional, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.slack import SlackBot, SlackInput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+
+class ClinicSlackBot(SlackBot):
+    """Rasa's Slack output, with the API base overridable for tests."""
+
+    def __init__(
+        self,
+        token: Text,
+        slack_channel: Optional[Text] = None,
+        thread_id: Optional[Text] = None,
+        proxy: Optional[Text] = None,
+    ) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        base = os.environ.get("SLACK_API_BASE")
+        if base:
+            self.client.base_url = base.rstrip("/") + "/"
+
+
+class SignedSlackInput(SlackInput):
+    """Rasa's Slack channel; 401 for requests without a valid Slack signature."""
+
+    def get_output_channel(
+        self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
+    ) -> OutputChannel:
+        channel = channel or self.slack_channel
+        return ClinicSlackBot(self.slack_token, channel, thread_id, self.proxy)
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        slack_webhook = super().blueprint(on_new_message)
+
+        @slack_webhook.middleware("request")
+        async def check_signature(request: Request) -> Any:
+            if request.method != "POST":
+                return None
+            if not self.is_request_from_slack_authentic(request):
+                return response.text("invalid or missing X-Slack-Signature", status=401)
+            if request.headers.get("content-type") == "application/json":
+                body = request.json
+                if isinstance(body, dict) and body.get("type") == "url_verification":
+                    return response.json({"challenge": body.get("challenge", "")})
+            return None
+
+        return slack_webhook
