@@ -7,8 +7,12 @@ in kat/ and combines them with the NLU's own prediction:
 1. crisis  - the crisis patterns (kat/crisis.py) match, or DIET itself is confident the
              message is a crisis. Whatever else the message says and however unsure the
              NLU is (even nlu_fallback), the intent becomes ``crisis``.
-2. misuse  - buying, diverting or getting high on ketamine -> ``misuse_request``.
-3. clinical - a personal clinical question (kat/routing.py) -> ``clinical_question``, so
+2. language - another language -> ``other_language``; markup, symbols or noise ->
+             ``out_of_scope`` unless a reviewed routing pattern matched
+             (kat/input_check.py, content/language.yml), so the NLU's guess for text it
+             cannot read is never acted on.
+3. misuse  - buying, diverting or getting high on ketamine -> ``misuse_request``.
+4. clinical - a personal clinical question (kat/routing.py) -> ``clinical_question``, so
              it can never get an FAQ answer.
 
 The gate records why in the intent (``"safety_gate": {...}``, categories only, never
@@ -35,6 +39,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from kat.crisis import CrisisDetector, default_detector
+from kat.input_check import (
+    EMPTY,
+    NOISE,
+    OTHER_LANGUAGE,
+    InputChecker,
+    default_checker,
+    strip_markup,
+)
 from kat.routing import CLINICAL, MISUSE, Router, default_router
 
 CRISIS_INTENT = "crisis"
@@ -44,6 +56,8 @@ CHECK_IN_INTENT = "check_in"
 CONTRAINDICATION_TOPICS = {"eligibility"}
 CLINICAL_INTENT = "clinical_question"
 MISUSE_INTENT = "misuse_request"
+OTHER_LANGUAGE_INTENT = "other_language"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 INTENT_RANKING = "intent_ranking"
 
 
@@ -70,10 +84,12 @@ class SafetyGate(GraphComponent):
         config: Dict[Text, Any],
         detector: Optional[CrisisDetector] = None,
         router: Optional[Router] = None,
+        checker: Optional[InputChecker] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.detector = detector or default_detector()
         self.router = router or default_router()
+        self.checker = checker or default_checker()
 
     @classmethod
     def create(
@@ -103,7 +119,9 @@ class SafetyGate(GraphComponent):
             for item in message.get(INTENT_RANKING) or []
         }
 
-        crisis = self.detector.assess(text)
+        # Patterns read the words, not any markup around them ("<b>help</b>").
+        words = strip_markup(text)
+        crisis = self.detector.assess(words)
         nlu_crisis = round(ranking.get(CRISIS_INTENT, 0.0), 4)
         if crisis.is_crisis:
             self._override(
@@ -124,14 +142,33 @@ class SafetyGate(GraphComponent):
         threshold = self.config[
             "nlu_crisis_cleared_threshold" if cleared else "nlu_crisis_threshold"
         ]
-        if nlu_crisis >= threshold and self.detector.has_risk_words(text):
+        if nlu_crisis >= threshold and self.detector.has_risk_words(words):
             self._override(
                 message,
                 CRISIS_INTENT,
                 {"source": "nlu", "categories": [], "nlu_crisis": nlu_crisis},
             )
             return
-        decision = self.router.classify(text)
+        # Crisis is settled; now: can the assistant read this at all? Another language
+        # gets "I speak English, here is how to reach a person" (with 911/988);
+        # markup, symbols and noise get the calm "not sure I understood" unless a
+        # reviewed routing pattern matched.
+        readable = self.checker.check(text)
+        if readable.kind == OTHER_LANGUAGE:
+            self._override(
+                message,
+                OTHER_LANGUAGE_INTENT,
+                {"source": "input_check", "language": readable.language},
+            )
+            return
+        decision = self.router.classify(words)
+        if readable.kind in (EMPTY, NOISE) and decision.kind not in (MISUSE, CLINICAL):
+            self._override(
+                message,
+                OUT_OF_SCOPE_INTENT,
+                {"source": "input_check", "input": readable.kind},
+            )
+            return
         if decision.kind == MISUSE:
             self._override(message, MISUSE_INTENT, {"source": "patterns"})
             return

@@ -22,6 +22,8 @@ REQUIRED_KEYS = (
     "email",
     "address",
     "website",
+    "web_chat_url",
+    "channel_privacy_note",
     "hours",
     "timezone",
     "opening_hours",
@@ -44,6 +46,7 @@ PLACEHOLDER_WORDING = {
     "email": "the address on the clinic's website",
     "address": "see the clinic's website",
     "website": "not set up in this assistant yet",
+    "web_chat_url": "see the clinic's website",
     "reply_time": "as soon as they can",
     "hours": "see the clinic's website",
 }

@@ -1,0 +1,89 @@
+"""The safety gate's order: crisis first, then language/noise, then routing.
+
+Real Rasa Message objects through the real gate with the reviewed pattern files; only
+the NLU's prediction is set by hand (what DIET would have said).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.safety_gate import SafetyGate
+
+
+@pytest.fixture(scope="module")
+def gate() -> SafetyGate:
+    return SafetyGate({})
+
+
+def gated(
+    gate: SafetyGate, text: str, nlu_intent: str = "faq", nlu_conf: float = 0.9
+) -> Message:
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": nlu_intent, "confidence": nlu_conf},
+            "intent_ranking": [{"name": nlu_intent, "confidence": nlu_conf}],
+        }
+    )
+    gate.process([message])
+    return message
+
+
+def final_intent(message: Message) -> Optional[str]:
+    return message.get("intent", {}).get("name")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>I want to kill myself</b>",
+        "quiero morir, I want to kill myself",
+        "I want to end my life 😢😢",
+    ],
+)
+def test_crisis_wins_over_markup_language_and_emoji(gate: SafetyGate, text: str) -> None:
+    assert final_intent(gated(gate, text)) == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿Qué es la ketamina?",
+        "Was ist Ketamin und wie wirkt es bei ADHS?",
+        "Что такое кетамин?",
+    ],
+)
+def test_other_languages_get_the_english_only_reply(gate: SafetyGate, text: str) -> None:
+    message = gated(gate, text, nlu_intent="faq")
+    assert final_intent(message) == "other_language"
+    assert message.get("intent")["safety_gate"]["source"] == "input_check"
+
+
+@pytest.mark.parametrize(
+    "text, nlu_intent",
+    [
+        ("<script>alert(1)</script>", "clinical_question"),
+        ("👍👍👍", "affirm"),
+        ('{"sender": "x", "message": "y"}', "faq"),
+        ("a" * 100_000, "crisis"),
+    ],
+)
+def test_noise_is_not_acted_on(gate: SafetyGate, text: str, nlu_intent: str) -> None:
+    assert final_intent(gated(gate, text, nlu_intent=nlu_intent)) == "out_of_scope"
+
+
+def test_a_routing_pattern_still_counts_inside_markup(gate: SafetyGate) -> None:
+    message = gated(gate, "<p>what dose of ketamine should I take?</p>")
+    assert final_intent(message) == "clinical_question"
+
+
+def test_plain_english_is_left_to_the_nlu(gate: SafetyGate) -> None:
+    assert final_intent(gated(gate, "what is ketamine?", nlu_intent="faq")) == "faq"
+    assert (
+        final_intent(gated(gate, "555-123-4567", nlu_intent="nlu_fallback"))
+        == "nlu_fallback"
+    )
