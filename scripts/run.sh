@@ -25,6 +25,16 @@ if [ -z "${KAT_STAFF_USERS:-}" ]; then
   KAT_STAFF_USERS="staff:$("$VENV_BIN/python" -c 'import sys; from staff_inbox.auth import hash_password; print(hash_password(sys.argv[1]))' "$(cat "$KAT_VAR_DIR/staff_password")")"
 fi
 export KAT_STAFF_USERS
+# The web chat (python -m webchat): the secret that signs its sessions, from
+# KAT_WEB_SESSION_SECRET, else generated once into var/web_session_secret (not in git);
+# the browser origins allowed to connect to the socket.io channel, from KAT_WEB_ORIGINS.
+WEB_PORT="${KAT_WEB_PORT:-8080}"
+if [ -z "${KAT_WEB_SESSION_SECRET:-}" ]; then
+  [ -s "$KAT_VAR_DIR/web_session_secret" ] || (umask 077; "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(48))' > "$KAT_VAR_DIR/web_session_secret")
+  KAT_WEB_SESSION_SECRET="$(cat "$KAT_VAR_DIR/web_session_secret")"
+fi
+export KAT_WEB_SESSION_SECRET
+export KAT_WEB_ORIGINS="${KAT_WEB_ORIGINS:-http://127.0.0.1:$WEB_PORT,http://localhost:$WEB_PORT}"
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -45,6 +55,11 @@ echo "==> Starting the staff inbox on http://127.0.0.1:$INBOX_PORT"
 "$VENV_BIN/python" -m staff_inbox --host 127.0.0.1 --port "$INBOX_PORT" &
 pids+=($!)
 
+echo "==> Starting the web chat on http://127.0.0.1:$WEB_PORT"
+"$VENV_BIN/python" -m webchat --host 127.0.0.1 --port "$WEB_PORT" \
+  --rasa-url "${KAT_WEB_RASA_URL:-$RASA_URL}" &
+pids+=($!)
+
 "$VENV_BIN/python" scripts/wait_for_servers.py "http://127.0.0.1:$RASA_PORT" "http://127.0.0.1:$ACTION_PORT"
 cat <<MSG
 
@@ -55,6 +70,7 @@ cat <<MSG
                                -d '{"sender": "me", "message": "hi"}'
     HTTP API (token in var/rasa_auth_token):
                              curl -s "http://127.0.0.1:$RASA_PORT/status?token=\$(cat var/rasa_auth_token)"
+    Web chat (demo page):    http://127.0.0.1:$WEB_PORT/
     Staff inbox:             http://127.0.0.1:$INBOX_PORT  (user "staff", password in
                              var/staff_password, unless KAT_STAFF_USERS is set)
   Ctrl-C stops everything.

@@ -74,3 +74,28 @@ fi
 # --- 4. The project's spaCy pipeline ---------------------------------------------------
 say "spaCy pipeline"
 "$VPY" scripts/build_spacy_pipeline.py
+
+# --- 5. The web chat's socket.io client (pinned in web/package-lock.json) ---------------
+# npm ci only when the lock file changed; served from this machine, never from a CDN.
+WEB_STAMP="web/node_modules/.kat-installed"
+WEB_WANT="$(sha256sum web/package-lock.json | cut -c1-16)"
+if [ "$(cat "$WEB_STAMP" 2>/dev/null)" != "$WEB_WANT" ] \
+    || [ ! -s web/node_modules/socket.io-client/dist/socket.io.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Debian's npm for the web chat"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    cat >&2 <<'MSG'
+error: the web chat needs npm to install its socket.io client (web/package-lock.json).
+Install Node.js with npm (e.g. `sudo apt-get install npm`, or from nodejs.org), then run
+the command again.
+MSG
+    exit 1
+  fi
+  say "Installing the web chat's socket.io client (npm ci in web/)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$WEB_WANT" > "$WEB_STAMP"
+else
+  say "Web chat client up to date (web/package-lock.json)"
+fi

@@ -11,7 +11,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 step "Lint (ruff, black) and types (mypy)"
 "$B/ruff" check .
 "$B/black" --check --quiet .
-"$B/mypy" actions kat components staff_inbox channels
+"$B/mypy" actions kat components staff_inbox channels webchat
 
 step "rasa data validate --fail-on-warnings"
 "$B/rasa" data validate --fail-on-warnings --quiet

@@ -1,0 +1,439 @@
+/*
+ * KAT web chat widget: self-hosted, talks to Rasa's socket.io channel
+ * (channels/secure_socketio.py) with socket.io-client 4, served from this same server.
+ *
+ * Embed with one script tag and a small settings object, either as data- attributes:
+ *   <script src="https://chat.clinic.example/widget.js" defer
+ *           data-server-url="https://bot.clinic.example" data-clinic-name="Riverside Clinic"
+ *           data-clinic-phone="+1 555 010 0100" data-primary-color="#0b5394"></script>
+ * or as a JSON block before it: <script type="application/json" id="kat-chat-config">
+ *   {"serverUrl": "...", "clinicName": "...", "clinicPhone": "...", "colors": {"primary": "#0b5394"}}
+ * </script>
+ *
+ * Security: every message is shown as text (textContent / createElement, never innerHTML),
+ * links are made only for http, https, tel and mailto. The session id and its resume token
+ * come from the server and stay in this tab's sessionStorage.
+ */
+(function () {
+  "use strict";
+  if (window.__katChatLoaded) { return; }
+  window.__katChatLoaded = true;
+
+  var script = document.currentScript ||
+    document.querySelector('script[src$="/widget.js"],script[src="widget.js"]');
+  var BASE = new URL(".", script ? script.src : window.location.href).href;
+  var MAX_INPUT = 1000;
+  var MAX_MESSAGES = 200;
+  var LINK_SCHEMES = ["http:", "https:", "tel:", "mailto:"];
+  var LINK_RE = /\b(?:https?:\/\/|mailto:|tel:)[^\s<>"'`]+/gi;
+  var TRAILING = ".,;:!?)]}'\"";
+
+  // --- settings --------------------------------------------------------------------
+  function readConfig() {
+    var cfg = {};
+    var block = document.getElementById("kat-chat-config");
+    if (block) {
+      try { cfg = JSON.parse(block.textContent) || {}; } catch (e) {
+        console.warn("kat-chat: the settings block is not valid JSON");
+      }
+    }
+    var d = (script && script.dataset) || {};
+    if (d.config) {
+      try { Object.assign(cfg, JSON.parse(d.config)); } catch (e) {
+        console.warn("kat-chat: data-config is not valid JSON");
+      }
+    }
+    if (d.serverUrl) { cfg.serverUrl = d.serverUrl; }
+    if (d.clinicName) { cfg.clinicName = d.clinicName; }
+    if (d.clinicPhone) { cfg.clinicPhone = d.clinicPhone; }
+    if (d.clinicHours) { cfg.clinicHours = d.clinicHours; }
+    if (d.primaryColor) { cfg.colors = Object.assign({}, cfg.colors, { primary: d.primaryColor }); }
+    if (d.open) { cfg.open = d.open === "true"; }
+    cfg.serverUrl = String(cfg.serverUrl || window.location.origin).replace(/\/+$/, "");
+    cfg.emergencyNumber = String(cfg.emergencyNumber || "911");
+    cfg.crisisLine = String(cfg.crisisLine || "988");
+    cfg.initPayload = cfg.initPayload === undefined ? "/greet" : cfg.initPayload;
+    return cfg;
+  }
+
+  // --- colours: white or near-black text, whichever reaches 4.5:1 on the colour --------
+  function parseHex(value) {
+    var m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(value || "").trim());
+    if (!m) { return null; }
+    var hex = m[1].length === 3 ? m[1].replace(/(.)/g, "$1$1") : m[1];
+    return [0, 2, 4].map(function (i) { return parseInt(hex.substr(i, 2), 16); });
+  }
+  function luminance(rgb) {
+    var c = rgb.map(function (v) {
+      v = v / 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function contrast(a, b) {
+    var la = luminance(a), lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+  function applyColours(root, colours) {
+    var primary = parseHex(colours && colours.primary);
+    if (!primary) { return; }
+    var white = [255, 255, 255], dark = [27, 27, 27];
+    if (contrast(primary, white) >= 4.5) {
+      root.style.setProperty("--kat-on-primary", "#ffffff");
+    } else if (contrast(primary, dark) >= 4.5) {
+      root.style.setProperty("--kat-on-primary", "#1b1b1b");
+    } else {
+      return; // neither reads well: keep the default colours
+    }
+    root.style.setProperty("--kat-primary", colours.primary);
+  }
+
+  // --- this tab's conversation (sessionStorage) --------------------------------------
+  var cfg = readConfig();
+  var KEY = "kat-chat:v1:" + cfg.serverUrl;
+  var state = (function () {
+    try {
+      var saved = JSON.parse(window.sessionStorage.getItem(KEY));
+      if (saved && Array.isArray(saved.messages)) { return saved; }
+    } catch (e) { /* storage off or corrupt: start afresh */ }
+    return { session: null, messages: [], draft: "", open: cfg.open !== false, nextId: 1 };
+  })();
+  function save() {
+    if (state.messages.length > MAX_MESSAGES) {
+      state.messages = state.messages.slice(-MAX_MESSAGES);
+    }
+    try { window.sessionStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* full */ }
+  }
+
+  // --- DOM helpers ---------------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function link(href, text) {
+    var a = el("a", null, text);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    return a;
+  }
+  function safeHref(raw) {
+    try {
+      var url = new URL(raw);
+      return LINK_SCHEMES.indexOf(url.protocol) >= 0 ? url.href : null;
+    } catch (e) { return null; }
+  }
+  function telHref(number) {
+    var digits = String(number).replace(/[^\d+]/g, "");
+    return digits ? "tel:" + digits : null;
+  }
+  // Text with http(s)/tel/mailto links; everything else stays text nodes.
+  function appendLinkified(parent, text) {
+    var last = 0, match;
+    LINK_RE.lastIndex = 0;
+    while ((match = LINK_RE.exec(text)) !== null) {
+      var raw = match[0];
+      while (raw.length && TRAILING.indexOf(raw.charAt(raw.length - 1)) >= 0) {
+        raw = raw.slice(0, -1);
+      }
+      var href = safeHref(raw);
+      if (!href) { continue; }
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      parent.appendChild(link(href, raw));
+      last = match.index + raw.length;
+      LINK_RE.lastIndex = last;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // --- building the widget ---------------------------------------------------------------
+  var clinic = cfg.clinicName ? String(cfg.clinicName) : "";
+  var root = el("div", "kat-chat");
+  applyColours(root, cfg.colors);
+
+  var launcher = el("button", "kat-launcher", clinic ? "Chat with " + clinic : "Chat with us");
+  launcher.type = "button";
+  launcher.setAttribute("aria-controls", "kat-panel");
+
+  var panel = el("section", "kat-panel");
+  panel.id = "kat-panel";
+  panel.setAttribute("aria-labelledby", "kat-title");
+
+  var header = el("div", "kat-header");
+  var title = el("h2", "kat-title", clinic ? clinic + " assistant" : "Clinic assistant");
+  title.id = "kat-title";
+  var closeBtn = el("button", "kat-close", "Minimise");
+  closeBtn.type = "button";
+  closeBtn.setAttribute("aria-label", "Minimise chat");
+  header.appendChild(title);
+  header.appendChild(closeBtn);
+
+  var status = el("p", "kat-status");
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+
+  var log = el("div", "kat-log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-relevant", "additions");
+  log.setAttribute("aria-label", "Conversation");
+  log.tabIndex = 0;
+
+  var typing = el("p", "kat-typing", "The assistant is typing…");
+  typing.hidden = true;
+
+  var form = el("form", "kat-form");
+  form.setAttribute("aria-label", "Send a message");
+  var label = el("label", "kat-visually-hidden", "Your message");
+  label.htmlFor = "kat-input";
+  var input = el("textarea", "kat-input");
+  input.id = "kat-input";
+  input.rows = 1;
+  input.maxLength = MAX_INPUT;
+  input.autocomplete = "off";
+  input.placeholder = "Type your message";
+  var sendBtn = el("button", "kat-send", "Send");
+  sendBtn.type = "submit";
+  form.appendChild(label);
+  form.appendChild(input);
+  form.appendChild(sendBtn);
+
+  var footer = el("footer", "kat-footer");
+  footer.appendChild(document.createTextNode("Automated assistant · not for emergencies — call "));
+  footer.appendChild(link(telHref(cfg.emergencyNumber), cfg.emergencyNumber));
+  footer.appendChild(document.createTextNode(" / "));
+  footer.appendChild(link(telHref(cfg.crisisLine), cfg.crisisLine));
+  footer.appendChild(document.createTextNode(" · "));
+  var humanBtn = el("button", "kat-human", "Talk to a person");
+  humanBtn.type = "button";
+  footer.appendChild(humanBtn);
+
+  [header, status, log, typing, form, footer].forEach(function (n) { panel.appendChild(n); });
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  // --- messages ----------------------------------------------------------------------------
+  var nodes = {}; // message id -> element
+
+  function renderMessage(msg) {
+    var node = el("div", "kat-msg kat-msg-" + msg.from);
+    var who = { bot: "Assistant: ", user: "You: ", system: "Note: " }[msg.from] || "";
+    node.appendChild(el("span", "kat-visually-hidden", who));
+    if (msg.from === "system" && Array.isArray(msg.parts)) {
+      msg.parts.forEach(function (part) {
+        if (typeof part === "string") { node.appendChild(document.createTextNode(part)); }
+        else if (part && safeHref(part.href)) { node.appendChild(link(safeHref(part.href), part.text)); }
+      });
+    } else {
+      appendLinkified(node, String(msg.text || ""));
+    }
+    if (msg.pending) {
+      node.appendChild(el("span", "kat-pending-note", "Not sent yet: it will be sent when the chat reconnects."));
+    }
+    nodes[msg.id] = node;
+    log.appendChild(node);
+    if (msg.buttons && msg.buttons.length) {
+      var group = el("div", "kat-replies");
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Suggested replies");
+      msg.buttons.forEach(function (b) {
+        var btn = el("button", "kat-reply", b.title);
+        btn.type = "button";
+        btn.addEventListener("click", function () { sendUser(b.payload, b.title); });
+        group.appendChild(btn);
+      });
+      log.appendChild(group);
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function addMessage(msg) {
+    msg.id = state.nextId++;
+    state.messages.push(msg);
+    save();
+    renderMessage(msg);
+    return msg;
+  }
+
+  function clearReplies() {
+    Array.prototype.forEach.call(log.querySelectorAll(".kat-replies"), function (g) { g.remove(); });
+    state.messages.forEach(function (m) { delete m.buttons; });
+  }
+
+  function addSystem(parts) { addMessage({ from: "system", parts: parts }); }
+
+  // --- connection --------------------------------------------------------------------------
+  var socket = null;
+  var ready = false; // connected and the session confirmed
+  var typingTimer = null;
+
+  function setStatus(text) { status.textContent = text || ""; }
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing.hidden = true; }, 30000);
+  }
+  function hideTyping() { typing.hidden = true; clearTimeout(typingTimer); }
+
+  function reachAPerson() {
+    var parts = ["The chat can't reach the assistant right now. To talk to a person, call the clinic"];
+    var tel = cfg.clinicPhone && telHref(cfg.clinicPhone);
+    if (tel) {
+      parts.push(" at ", { href: tel, text: String(cfg.clinicPhone) });
+    } else {
+      parts.push(" (the number is on the clinic's website)");
+    }
+    if (cfg.clinicHours) { parts.push(", " + String(cfg.clinicHours)); }
+    parts.push(". In an emergency call ", { href: telHref(cfg.emergencyNumber), text: cfg.emergencyNumber },
+      ", or call or text ", { href: telHref(cfg.crisisLine), text: cfg.crisisLine }, ".");
+    return parts;
+  }
+
+  function offline() {
+    ready = false;
+    hideTyping();
+    setStatus("Reconnecting… You can keep typing: your messages will be sent when the chat is back." +
+      (cfg.clinicPhone ? " To reach a person now, call " + cfg.clinicPhone + "." : ""));
+  }
+
+  function emitMessage(text) {
+    socket.emit("user_uttered", { message: text });
+    showTyping();
+  }
+
+  function flushPending() {
+    state.messages.forEach(function (m) {
+      if (m.pending && ready) {
+        emitMessage(m.payload || m.text);
+        delete m.pending;
+        var note = nodes[m.id] && nodes[m.id].querySelector(".kat-pending-note");
+        if (note) { note.remove(); }
+      }
+    });
+    save();
+  }
+
+  function sendUser(payload, shown) {
+    payload = String(payload || "").trim().slice(0, MAX_INPUT);
+    if (!payload) { return; }
+    clearReplies();
+    var msg = { from: "user", text: shown || payload, payload: payload };
+    if (ready && socket && socket.connected) {
+      addMessage(msg);
+      emitMessage(payload);
+    } else {
+      msg.pending = true;
+      addMessage(msg);
+    }
+  }
+
+  function onBotMessage(data) {
+    if (!data || typeof data !== "object") { return; }
+    var text = typeof data.text === "string" ? data.text : "";
+    var raw = Array.isArray(data.quick_replies) ? data.quick_replies
+      : (Array.isArray(data.buttons) ? data.buttons : []);
+    var buttons = raw.filter(function (b) {
+      return b && typeof b.title === "string" && typeof b.payload === "string";
+    }).map(function (b) { return { title: b.title, payload: b.payload }; });
+    if (!text && !buttons.length) { return; } // images, cards: not shown by this widget
+    hideTyping();
+    addMessage({ from: "bot", text: text, buttons: buttons.length ? buttons : undefined });
+  }
+
+  function connect() {
+    /* global io */
+    socket = io(cfg.serverUrl, {
+      path: cfg.socketPath || "/socket.io",
+      transports: ["websocket", "polling"],
+      reconnectionDelayMax: 10000,
+    });
+    socket.on("connect", function () {
+      ready = false;
+      var s = state.session;
+      socket.emit("session_request", s ? { session_id: s.session_id, resume_token: s.resume_token } : {});
+    });
+    socket.on("session_confirm", function (data) {
+      if (!data || typeof data.session_id !== "string") { return; }
+      var had = state.session && state.session.session_id;
+      if (had && had !== data.session_id) {
+        addSystem(["The chat could not continue the earlier conversation, so a new one has started."]);
+      }
+      state.session = { session_id: data.session_id, resume_token: data.resume_token };
+      ready = true;
+      setStatus("");
+      save();
+      var fresh = !state.messages.some(function (m) { return m.from !== "system"; });
+      if (fresh && cfg.initPayload) { emitMessage(cfg.initPayload); }
+      flushPending();
+    });
+    socket.on("bot_uttered", onBotMessage);
+    socket.on("disconnect", offline);
+    socket.on("connect_error", offline);
+  }
+
+  function loadClient(done) {
+    if (typeof window.io === "function") { done(); return; }
+    var tag = document.createElement("script");
+    tag.src = BASE + "vendor/socket.io.min.js";
+    tag.onload = done;
+    tag.onerror = function () { setStatus("The chat could not load. To talk to a person, call the clinic."); };
+    document.head.appendChild(tag);
+  }
+
+  // --- interaction ---------------------------------------------------------------------------
+  function setOpen(open, focus) {
+    state.open = open;
+    save();
+    panel.hidden = !open;
+    launcher.hidden = open;
+    launcher.setAttribute("aria-expanded", String(open));
+    if (focus) { (open ? input : launcher).focus(); }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    if (!text.trim()) { return; }
+    input.value = "";
+    state.draft = "";
+    sendUser(text);
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+  input.addEventListener("input", function () { state.draft = input.value; save(); });
+  humanBtn.addEventListener("click", function () {
+    if (ready && socket && socket.connected) { sendUser("/request_human", "Talk to a person"); }
+    else { addSystem(reachAPerson()); }
+  });
+  launcher.addEventListener("click", function () { setOpen(true, true); });
+  closeBtn.addEventListener("click", function () { setOpen(false, true); });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { setOpen(false, true); }
+  });
+
+  function start() {
+    var link_ = document.createElement("link");
+    link_.rel = "stylesheet";
+    link_.href = BASE + "widget.css";
+    document.head.appendChild(link_);
+    document.body.appendChild(root);
+    state.messages.forEach(renderMessage);
+    input.value = state.draft || "";
+    setOpen(state.open !== false, false);
+    setStatus("Connecting…");
+    loadClient(connect);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,1 @@
+"""The self-hosted web chat: a static server for the widget (web/) and its demo page."""
