@@ -6,7 +6,12 @@ the webhook: behind a proxy, set ``public_url`` in credentials.yml to the URL Tw
 calls (``https://clinic.example/webhooks/twilio/webhook``).
 
 Replies fit SMS: buttons become numbered options (a reply of "2" picks the second), and
-long answers are split below Twilio's 1,600-character limit.
+long answers are split below Twilio's 1,600-character limit. The options sent to each
+patient are remembered in Redis when several Rasa processes share the work
+(kat/option_store.py), else in the process.
+
+WhatsApp through Twilio: a message from ``whatsapp:+1...`` is answered from
+``whatsapp:<twilio_number>`` (Twilio refuses an SMS sender for a WhatsApp recipient).
 
 ``TWILIO_API_BASE`` points the outbound API elsewhere — only for tests, which capture
 replies on a local server instead of calling Twilio.
@@ -23,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from twilio.request_validator import RequestValidator
 
+from kat.option_store import OptionStore, option_store
 from kat.sms_format import number_options, pick_option, split_message
 
 
@@ -34,13 +40,19 @@ class ClinicTwilioOutput(TwilioOutput):
         account_sid: Optional[Text],
         auth_token: Optional[Text],
         twilio_number: Optional[Text],
-        options: Dict[Text, List[Dict[Text, Any]]],
+        options: OptionStore,
     ) -> None:
         super().__init__(account_sid, auth_token, twilio_number)
         self._options = options
         base = os.environ.get("TWILIO_API_BASE")
         if base:
             self.api.base_url = base.rstrip("/")
+
+    async def _send_message(self, message_data: Dict[Text, Any]) -> Any:
+        to, sender = str(message_data.get("to", "")), message_data.get("from_")
+        if to.startswith("whatsapp:") and sender and not sender.startswith("whatsapp:"):
+            message_data = {**message_data, "from_": f"whatsapp:{sender}"}
+        return await super()._send_message(message_data)
 
     async def send_text_message(
         self, recipient_id: Text, text: Text, **kwargs: Any
@@ -55,14 +67,14 @@ class ClinicTwilioOutput(TwilioOutput):
         buttons: List[Dict[Text, Any]],
         **kwargs: Any,
     ) -> None:
-        self._options[recipient_id] = list(buttons)
+        await self._options.put(recipient_id, list(buttons))
         await self.send_text_message(recipient_id, number_options(text, buttons))
 
 
 class SignedTwilioInput(TwilioInput):
     """Rasa's Twilio channel behind a signature check."""
 
-    _options: Dict[Text, List[Dict[Text, Any]]]
+    _options: OptionStore
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -73,7 +85,7 @@ class SignedTwilioInput(TwilioInput):
 
     def get_output_channel(self) -> OutputChannel:
         if not hasattr(self, "_options"):
-            self._options = {}
+            self._options = option_store()
         return ClinicTwilioOutput(
             self.account_sid, self.auth_token, self.twilio_number, self._options
         )
@@ -82,15 +94,16 @@ class SignedTwilioInput(TwilioInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         if not hasattr(self, "_options"):
-            self._options = {}
+            self._options = option_store()
         validator = RequestValidator(self.auth_token or "")
         options = self._options
 
         async def with_numbered_options(message: UserMessage) -> Any:
-            chosen = pick_option(message.text or "", options.get(message.sender_id or ""))
+            sender = message.sender_id or ""
+            chosen = pick_option(message.text or "", await options.get(sender))
             if chosen is not None:
                 message.text = chosen
-                options.pop(message.sender_id or "", None)
+                await options.discard(sender)
             return await on_new_message(message)
 
         webhook = super().blueprint(with_numbered_options)

@@ -16,6 +16,14 @@ from typing import Any, Dict, List, Tuple
 import yaml
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Where each provider is told to send its webhooks (Rasa serves /webhooks/<name>/webhook).
+WEBHOOK_PATHS = {
+    "rest": "/webhooks/rest/webhook",
+    "channels.twilio_signed.SignedTwilioInput": "/webhooks/twilio/webhook",
+    "channels.messenger.SignedFacebookInput": "/webhooks/facebook/webhook",
+    "channels.slack.SignedSlackInput": "/webhooks/slack/webhook",
+    "channels.telegram_secure.SecureTelegramInput": "/webhooks/telegram/webhook",
+}
 
 
 def referenced(value: Any) -> List[str]:
@@ -49,6 +57,9 @@ def main() -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump({k: v for k, v in kept.items()}, sort_keys=False))
     print("==> Channels on: " + ", ".join(kept))
+    for name in kept:
+        if name in WEBHOOK_PATHS:
+            print(f"    {name}: POST {WEBHOOK_PATHS[name]}")
     for line in skipped:
         print(f"    off: {line}")
 
