@@ -38,6 +38,16 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _LATIN_RANGES = ((0x41, 0x24F), (0x250, 0x2AF), (0x1E00, 0x1EFF))
 
 
+def clean_text(text: str) -> str:
+    """Valid Unicode without NUL: lone surrogates (what broken UTF-8 decodes to) and
+    undecodable bytes become U+FFFD, so every later step can store and encode it."""
+    return (
+        text.encode("utf-8", errors="surrogatepass")
+        .decode("utf-8", errors="replace")
+        .replace("\x00", "")
+    )
+
+
 def strip_markup(text: str) -> str:
     """The text with HTML-like tags replaced by spaces ("<b>help</b>" -> " help ")."""
     return _TAG.sub(" ", text or "")

@@ -18,7 +18,7 @@ import yaml
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Where each provider is told to send its webhooks (Rasa serves /webhooks/<name>/webhook).
 WEBHOOK_PATHS = {
-    "rest": "/webhooks/rest/webhook",
+    "channels.rest_safe.SafeRestInput": "/webhooks/rest/webhook",
     "channels.twilio_signed.SignedTwilioInput": "/webhooks/twilio/webhook",
     "channels.messenger.SignedFacebookInput": "/webhooks/facebook/webhook",
     "channels.slack.SignedSlackInput": "/webhooks/slack/webhook",

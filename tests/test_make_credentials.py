@@ -20,7 +20,7 @@ def template() -> dict:
 
 def test_only_rest_without_any_channel_variables() -> None:
     kept, skipped = active_channels(template(), {})
-    assert list(kept) == ["rest"]
+    assert list(kept) == ["channels.rest_safe.SafeRestInput"]
     assert any(line.startswith("channels.twilio_signed") for line in skipped)
 
 

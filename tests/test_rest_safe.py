@@ -1,0 +1,35 @@
+"""The hardened REST channel's request handling (channels/rest_safe.py)."""
+
+from __future__ import annotations
+
+from channels.rest_safe import _as_text, failure_reply, parse_body
+
+
+def test_invalid_utf8_is_decoded_leniently() -> None:
+    body = parse_body(b'{"sender": "p1", "message": "caf\xe9 \xff\xfe"}')
+    assert body is not None
+    assert body["sender"] == "p1"
+    assert body["message"].startswith("caf")
+    assert "\ufffd" in body["message"]
+
+
+def test_bodies_that_are_not_a_json_object_are_refused() -> None:
+    for raw in (b"", b"not json", b"[1, 2]", b'"text"', b"\x00\x01\x02"):
+        assert parse_body(raw) is None
+
+
+def test_message_is_always_text() -> None:
+    assert _as_text(None) == ""
+    assert _as_text(42) == "42"
+    assert _as_text(True) == ""
+    assert _as_text(["a"]) == ""
+    assert _as_text({"a": 1}) == ""
+    cleaned = _as_text("a\ud800b\x00")
+    assert cleaned.startswith("a\ufffd") and cleaned.endswith("b")
+    assert cleaned.encode("utf-8")  # valid Unicode now, storable anywhere
+
+
+def test_failure_reply_has_the_emergency_numbers_and_no_placeholder() -> None:
+    reply = failure_reply()
+    assert "911" in reply and "988" in reply
+    assert "[" not in reply and "{" not in reply
