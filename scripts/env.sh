@@ -14,3 +14,35 @@ export KAT_TRACKER_DB="${KAT_TRACKER_DB:-$KAT_VAR_DIR/tracker.db}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
+
+# Deployment profile: "embedded" (default: SQLite tracker, in-memory locks, endpoints.yml)
+# or "production" (PostgreSQL tracker and hand-off store, Redis locks, RabbitMQ events:
+# endpoints.production.yml). See README "Production profile" and docs/deploy.md.
+export KAT_PROFILE="${KAT_PROFILE:-embedded}"
+if [ "$KAT_PROFILE" = "production" ]; then
+  export KAT_ENDPOINTS="${KAT_ENDPOINTS:-endpoints.production.yml}"
+  export KAT_DB_HOST="${KAT_DB_HOST:-127.0.0.1}"
+  export KAT_DB_PORT="${KAT_DB_PORT:-5432}"
+  export KAT_DB_NAME="${KAT_DB_NAME:-kat}"
+  export KAT_DB_USER="${KAT_DB_USER:-postgres}"
+  export KAT_DB_PASSWORD="${KAT_DB_PASSWORD:-}"
+  export KAT_DB_SSLMODE="${KAT_DB_SSLMODE:-prefer}"
+  # The hand-off store lives in the same database (tables handoff_*).
+  if [ -z "${KAT_HANDOFF_DB_URL:-}" ]; then
+    KAT_HANDOFF_DB_URL="$("${KAT_VENV}/bin/python" -c 'import os, sqlalchemy as sa
+print(sa.engine.URL.create("postgresql", username=os.environ["KAT_DB_USER"], password=os.environ["KAT_DB_PASSWORD"] or None, host=os.environ["KAT_DB_HOST"], port=int(os.environ["KAT_DB_PORT"]), database=os.environ["KAT_DB_NAME"], query={"sslmode": os.environ["KAT_DB_SSLMODE"]}).render_as_string(hide_password=False))' 2>/dev/null || true)"
+    export KAT_HANDOFF_DB_URL
+  fi
+  export KAT_REDIS_HOST="${KAT_REDIS_HOST:-127.0.0.1}"
+  export KAT_REDIS_PORT="${KAT_REDIS_PORT:-6379}"
+  export KAT_REDIS_PASSWORD="${KAT_REDIS_PASSWORD:-}"
+  export KAT_REDIS_DB="${KAT_REDIS_DB:-1}"
+  export KAT_REDIS_KEY_PREFIX="${KAT_REDIS_KEY_PREFIX:-kat}"
+  export KAT_RABBITMQ_HOST="${KAT_RABBITMQ_HOST:-127.0.0.1}"
+  export KAT_RABBITMQ_PORT="${KAT_RABBITMQ_PORT:-5672}"
+  export KAT_RABBITMQ_USER="${KAT_RABBITMQ_USER:-guest}"
+  export KAT_RABBITMQ_PASSWORD="${KAT_RABBITMQ_PASSWORD:-guest}"
+  export KAT_RABBITMQ_QUEUE="${KAT_RABBITMQ_QUEUE:-kat_events}"
+else
+  export KAT_ENDPOINTS="${KAT_ENDPOINTS:-endpoints.yml}"
+fi

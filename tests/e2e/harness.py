@@ -68,6 +68,13 @@ class Servers:
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
 
+    @property
+    def endpoints(self) -> str:
+        """The profile's endpoints file (KAT_PROFILE=production, as in scripts/env.sh)."""
+        if self.env().get("KAT_PROFILE") == "production":
+            return "endpoints.production.yml"
+        return "endpoints.yml"
+
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -136,7 +143,7 @@ class Servers:
                 "--model",
                 str(MODEL),
                 "--endpoints",
-                "endpoints.yml",
+                self.endpoints,
                 "--credentials",
                 self._credentials_file(),
                 "--interface",
