@@ -58,6 +58,12 @@ CLINICAL_INTENT = "clinical_question"
 MISUSE_INTENT = "misuse_request"
 OTHER_LANGUAGE_INTENT = "other_language"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+# "/intent" messages skip the NLU: Rasa's RegexMessageHandler (after this gate) turns
+# "/staff_reply{...}" into that intent with those entities. A patient may send only
+# these, with no entities (button payloads); any other command loses its "/" and is
+# treated as text, so nobody can fake a staff reply, close a hand-off or restart.
+PATIENT_COMMANDS = {"request_human", "affirm", "deny", "greet", "goodbye", "thanks"}
+COMMAND_PREFIX = "/"
 INTENT_RANKING = "intent_ranking"
 
 
@@ -112,6 +118,13 @@ class SafetyGate(GraphComponent):
     # ------------------------------------------------------------------------------------
     def _gate(self, message: Message) -> None:
         text = message.get(TEXT) or ""
+        command = text.strip()
+        forged_command = command.startswith(COMMAND_PREFIX) and (
+            command[1:] not in PATIENT_COMMANDS
+        )
+        if forged_command:
+            text = command.lstrip(COMMAND_PREFIX)
+            message.set(TEXT, text)
         intent = message.get(INTENT) or {}
         predicted = intent.get(INTENT_NAME_KEY)
         ranking = {
@@ -153,6 +166,13 @@ class SafetyGate(GraphComponent):
         # gets "I speak English, here is how to reach a person" (with 911/988);
         # markup, symbols and noise get the calm "not sure I understood" unless a
         # reviewed routing pattern matched.
+        if forged_command:
+            self._override(
+                message,
+                OUT_OF_SCOPE_INTENT,
+                {"source": "input_check", "input": "command"},
+            )
+            return
         readable = self.checker.check(text)
         if readable.kind == OTHER_LANGUAGE:
             self._override(
