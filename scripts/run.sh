@@ -9,12 +9,30 @@ VENV_BIN="$KAT_VENV/bin"
 "$VENV_BIN/python" scripts/train_if_changed.py
 
 mkdir -p "$KAT_VAR_DIR"
-# The HTTP API token: from RASA_AUTH_TOKEN, else generated once and kept in var/ (not in git).
-if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
-  [ -s "$KAT_VAR_DIR/rasa_auth_token" ] || "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$KAT_VAR_DIR/rasa_auth_token"
-  RASA_AUTH_TOKEN="$(cat "$KAT_VAR_DIR/rasa_auth_token")"
+# The HTTP API takes only short-lived JWTs (Authorization: Bearer, scripts/make_api_token.py)
+# signed with RASA_JWT_SECRET, else a secret generated once into var/ (not in git).
+if [ -z "${RASA_JWT_SECRET:-}" ]; then
+  [ -s "$KAT_VAR_DIR/rasa_jwt_secret" ] || (umask 077; "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(48))' > "$KAT_VAR_DIR/rasa_jwt_secret")
+  RASA_JWT_SECRET="$(cat "$KAT_VAR_DIR/rasa_jwt_secret")"
 fi
-export RASA_AUTH_TOKEN
+export RASA_JWT_SECRET
+# Never an HTTP API without authentication: refuse a missing or short secret.
+if [ "${#RASA_JWT_SECRET}" -lt 32 ]; then
+  echo "RASA_JWT_SECRET must be at least 32 characters; not starting the HTTP API" >&2
+  exit 1
+fi
+# The action server answers only requests carrying this shared secret (endpoints.yml
+# action_endpoint headers): KAT_ACTION_SERVER_TOKEN, else generated once into var/.
+if [ -z "${KAT_ACTION_SERVER_TOKEN:-}" ]; then
+  [ -s "$KAT_VAR_DIR/action_server_token" ] || (umask 077; "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$KAT_VAR_DIR/action_server_token")
+  KAT_ACTION_SERVER_TOKEN="$(cat "$KAT_VAR_DIR/action_server_token")"
+fi
+export KAT_ACTION_SERVER_TOKEN
+# CORS for Rasa's REST channel and HTTP API: only the origins in KAT_CORS_ORIGINS
+# (space-separated, e.g. "https://clinic.example"); none by default.
+read -r -a CORS_ORIGINS <<< "${KAT_CORS_ORIGINS:-}"
+CORS_ARGS=()
+[ "${#CORS_ORIGINS[@]}" -eq 0 ] || CORS_ARGS=(--cors "${CORS_ORIGINS[@]}")
 BIND="${KAT_BIND:-127.0.0.1}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
 INBOX_PORT="${KAT_INBOX_PORT:-5060}"
@@ -43,12 +61,13 @@ trap cleanup EXIT INT TERM
 "$VENV_BIN/python" scripts/make_credentials.py credentials.yml "$KAT_VAR_DIR/credentials.yml"
 
 echo "==> Starting the action server on port $ACTION_PORT"
-"$VENV_BIN/rasa" run actions --actions actions --port "$ACTION_PORT" &
+"$VENV_BIN/python" -m actions.server --port "$ACTION_PORT" &
 pids+=($!)
 echo "==> Starting the Rasa server on http://$BIND:$RASA_PORT"
 "$VENV_BIN/rasa" run --model models/kat-assistant.tar.gz --endpoints endpoints.yml \
   --credentials "$KAT_VAR_DIR/credentials.yml" --interface "$BIND" --port "$RASA_PORT" \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" &
+  --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 "${CORS_ARGS[@]}" \
+  --logging-config-file logging.yml &
 pids+=($!)
 
 echo "==> Starting the staff inbox on http://127.0.0.1:$INBOX_PORT"
@@ -68,8 +87,9 @@ cat <<MSG
     REST channel:            curl -s http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                                -H 'Content-Type: application/json' \\
                                -d '{"sender": "me", "message": "hi"}'
-    HTTP API (token in var/rasa_auth_token):
-                             curl -s "http://127.0.0.1:$RASA_PORT/status?token=\$(cat var/rasa_auth_token)"
+    HTTP API (short-lived JWT, secret in var/rasa_jwt_secret unless RASA_JWT_SECRET is set):
+                             curl -s -H "Authorization: Bearer \$(.venv/bin/python scripts/make_api_token.py)" \\
+                               http://127.0.0.1:$RASA_PORT/status
     Web chat (demo page):    http://127.0.0.1:$WEB_PORT/
     Staff inbox:             http://127.0.0.1:$INBOX_PORT  (user "staff", password in
                              var/staff_password, unless KAT_STAFF_USERS is set)

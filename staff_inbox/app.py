@@ -12,6 +12,7 @@ import aiohttp
 from sanic import Sanic, response
 from sanic.request import Request
 
+from kat.api_token import auth_header, secret_from_env
 from kat.handoff_store import HandoffStore, Ticket, default_store
 from kat.notify import retry_failed
 from staff_inbox.auth import StaffAuth
@@ -31,22 +32,30 @@ SECURITY_HEADERS = {
 
 
 class RasaClient:
-    """Sends staff replies and hand-backs into the patient's conversation."""
+    """Sends staff replies and hand-backs into the patient's conversation.
 
-    def __init__(self, url: str, token: str) -> None:
+    Each call carries a fresh short-lived JWT signed with ``jwt_secret`` (RASA_JWT_SECRET)
+    in the Authorization header; nothing secret goes into the URL.
+    """
+
+    def __init__(self, url: str, jwt_secret: str) -> None:
         self.url = url.rstrip("/")
-        self.token = token
+        self.jwt_secret = jwt_secret
 
     async def trigger(
         self, conversation_id: str, intent: str, entities: Dict[str, Any]
     ) -> None:
         endpoint = f"{self.url}/conversations/{conversation_id}/trigger_intent"
-        params = {"output_channel": "latest", "token": self.token}
+        params = {"output_channel": "latest"}
+        headers = auth_header(self.jwt_secret, username="staff-inbox")
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=30)
         ) as session:
             async with session.post(
-                endpoint, params=params, json={"name": intent, "entities": entities}
+                endpoint,
+                params=params,
+                headers=headers,
+                json={"name": intent, "entities": entities},
             ) as reply:
                 if reply.status >= 300:
                     raise RuntimeError(f"Rasa answered HTTP {reply.status}")
@@ -80,7 +89,7 @@ def create_app(
     auth = auth or StaffAuth(store)
     rasa = rasa or RasaClient(
         os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
-        os.environ.get("RASA_AUTH_TOKEN", ""),
+        secret_from_env(),
     )
     app = Sanic(name)
     secure_cookie = os.environ.get("KAT_INBOX_SECURE_COOKIE", "false").lower() == "true"

@@ -19,6 +19,8 @@ from typing import Any, Dict, List, Optional
 import requests
 import yaml
 
+from kat.api_token import auth_header, mint
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "kat-assistant.tar.gz"
@@ -49,7 +51,9 @@ def wait_until(url: str, timeout: float, proc: subprocess.Popen) -> None:
 @dataclass
 class Servers:
     workdir: Path
-    token: str = "e2e-test-token"
+    # Rasa's HTTP API takes short-lived JWTs signed with this (never ?token=).
+    jwt_secret: str = "e2e-test-jwt-secret-0123456789abcdef0123456789"
+    action_token: str = "e2e-test-action-server-token"
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -67,6 +71,14 @@ class Servers:
     @property
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
+
+    @property
+    def token(self) -> str:
+        """A fresh JWT for Rasa's HTTP API (send as ``Authorization: Bearer``)."""
+        return mint(self.jwt_secret, username="e2e")
+
+    def api_headers(self) -> Dict[str, str]:
+        return auth_header(self.jwt_secret, username="e2e")
 
     @property
     def endpoints(self) -> str:
@@ -88,7 +100,8 @@ class Servers:
                 "KAT_VAR_DIR": str(self.workdir),
                 "KAT_HANDOFF_DB_URL": f"sqlite:///{self.workdir / 'handoff.db'}",
                 "RASA_URL": self.rasa_url,
-                "RASA_AUTH_TOKEN": self.token,
+                "RASA_JWT_SECRET": self.jwt_secret,
+                "KAT_ACTION_SERVER_TOKEN": self.action_token,
             }
         )
         env.update(self.extra_env)
@@ -111,11 +124,9 @@ class Servers:
         proc = self._spawn(
             "actions",
             [
-                str(VENV_BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
+                str(VENV_BIN / "python"),
+                "-m",
+                "actions.server",
                 "--port",
                 str(self.action_port),
             ],
@@ -151,8 +162,12 @@ class Servers:
                 "--port",
                 str(self.rasa_port),
                 "--enable-api",
-                "--auth-token",
-                self.token,
+                "--jwt-secret",
+                self.jwt_secret,
+                "--jwt-method",
+                "HS256",
+                *self.cors_args(),
+                *self.logging_args(),
             ],
         )
         wait_until(f"{self.rasa_url}/webhooks/rest/", 240, proc)
@@ -160,12 +175,20 @@ class Servers:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             status = requests.get(
-                f"{self.rasa_url}/status", params={"token": self.token}, timeout=10
+                f"{self.rasa_url}/status", headers=self.api_headers(), timeout=10
             )
             if status.ok and status.json().get("model_file"):
                 return
             time.sleep(0.5)
         raise TimeoutError("model not loaded")
+
+    def cors_args(self) -> List[str]:
+        """``--cors`` with the origins in KAT_CORS_ORIGINS (as scripts/run.sh does)."""
+        origins = self.env().get("KAT_CORS_ORIGINS", "").split()
+        return ["--cors", *origins] if origins else []
+
+    def logging_args(self) -> List[str]:
+        return ["--logging-config-file", str(ROOT / "logging.yml")]
 
     @property
     def inbox_url(self) -> str:
@@ -217,7 +240,7 @@ class Servers:
     def tracker(self, sender: str) -> Dict[str, Any]:
         response = requests.get(
             f"{self.rasa_url}/conversations/{sender}/tracker",
-            params={"token": self.token},
+            headers=self.api_headers(),
             timeout=30,
         )
         response.raise_for_status()
@@ -227,7 +250,7 @@ class Servers:
         """The final intent (after the safety gate) for a text, via the HTTP API."""
         response = requests.post(
             f"{self.rasa_url}/model/parse",
-            params={"token": self.token},
+            headers=self.api_headers(),
             json={"text": text},
             timeout=30,
         )

@@ -65,11 +65,10 @@ def test_request_for_a_person_runs_the_handoff_action(servers: Servers) -> None:
     assert "clinic team" in reply
 
 
-def test_http_api_requires_the_token(servers: Servers) -> None:
+def test_http_api_requires_a_jwt(servers: Servers) -> None:
+    """More cases (expired, wrong secret, ?token=) in test_security_e2e.py."""
     url = f"{servers.rasa_url}/conversations/anyone/tracker"
     assert requests.get(url, timeout=10).status_code == 401
-    wrong = requests.get(url, params={"token": "wrong"}, timeout=10)
+    wrong = requests.get(url, params={"token": servers.jwt_secret}, timeout=10)
     assert wrong.status_code == 401
-    assert (
-        requests.get(url, params={"token": servers.token}, timeout=10).status_code == 200
-    )
+    assert requests.get(url, headers=servers.api_headers(), timeout=10).status_code == 200
