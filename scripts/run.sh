@@ -60,11 +60,18 @@ trap cleanup EXIT INT TERM
 
 "$VENV_BIN/python" scripts/make_credentials.py credentials.yml "$KAT_VAR_DIR/credentials.yml"
 
+# KAT_PROFILE (scripts/env.sh): embedded (SQLite, in-memory locks) or production.
+echo "==> Profile: $KAT_PROFILE (endpoints: $KAT_ENDPOINTS)"
+if [ "$KAT_PROFILE" = "production" ]; then
+  echo "    PostgreSQL $KAT_DB_HOST:$KAT_DB_PORT/$KAT_DB_NAME (tracker + hand-off tickets)," \
+    "Redis $KAT_REDIS_HOST:$KAT_REDIS_PORT (locks), RabbitMQ $KAT_RABBITMQ_HOST:$KAT_RABBITMQ_PORT (events: $KAT_RABBITMQ_QUEUE)"
+  "$VENV_BIN/python" scripts/ensure_database.py
+fi
 echo "==> Starting the action server on port $ACTION_PORT"
 "$VENV_BIN/python" -m actions.server --port "$ACTION_PORT" &
 pids+=($!)
 echo "==> Starting the Rasa server on http://$BIND:$RASA_PORT"
-"$VENV_BIN/rasa" run --model models/kat-assistant.tar.gz --endpoints endpoints.yml \
+"$VENV_BIN/rasa" run --model models/kat-assistant.tar.gz --endpoints "$KAT_ENDPOINTS" \
   --credentials "$KAT_VAR_DIR/credentials.yml" --interface "$BIND" --port "$RASA_PORT" \
   --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 "${CORS_ARGS[@]}" \
   --logging-config-file logging.yml &
