@@ -224,7 +224,9 @@ def create_app(
 
     async def retry_notifications() -> None:
         while True:
-            await asyncio.sleep(RETRY_EVERY_SECONDS)
+            await asyncio.sleep(
+                float(os.environ.get("KAT_NOTIFY_RETRY_SECONDS", RETRY_EVERY_SECONDS))
+            )
             try:
                 await asyncio.get_running_loop().run_in_executor(
                     None, retry_failed, store

@@ -13,9 +13,14 @@ class Receiver:
     """Records every POST; answers 503 to the first ``fail_first`` of them, then 200."""
 
     def __init__(
-        self, fail_first: int = 0, reply_json: Any = None, ok_status: int = 0
+        self,
+        fail_first: int = 0,
+        reply_json: Any = None,
+        ok_status: int = 0,
+        port: int = 0,
     ) -> None:
-        """``ok_status``: the success status (default 201 with a JSON reply, else 200)."""
+        """``ok_status``: the success status (default 201 with a JSON reply, else 200).
+        ``port``: a fixed port (e.g. one a service was told to use while it was down)."""
         self.fail_first = fail_first
         self.posts: List[Dict[str, Any]] = []
         receiver = self
@@ -42,7 +47,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.server = HTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
