@@ -224,13 +224,25 @@ class HandoffStore:
                 .values(notification=json.dumps(record))
             )
 
-    def tickets_to_notify(self) -> List[Ticket]:
-        """Open tickets whose notification is pending or failed (for the retry loop)."""
-        return [
-            t
-            for t in self.list_tickets(status="open")
-            if (t.notification or {}).get("status") in ("pending", "failed")
-        ]
+    def tickets_to_notify(self, pending_after: float = 120.0) -> List[Ticket]:
+        """Open tickets whose notification failed, for the retry loop. A "pending" one
+        only once it has been pending ``pending_after`` seconds: until then its first
+        delivery (with its own backoff) may still be running in the action server, and
+        retrying it too would notify staff twice; after that its sender has died."""
+        now = utcnow()
+        due: List[Ticket] = []
+        for ticket in self.list_tickets(status="open"):
+            record = ticket.notification or {}
+            if record.get("status") == "failed":
+                due.append(ticket)
+            elif record.get("status") == "pending":
+                try:
+                    since = datetime.fromisoformat(str(record.get("at")))
+                except ValueError:
+                    since = None
+                if since is None or (now - since).total_seconds() >= pending_after:
+                    due.append(ticket)
+        return due
 
     def set_status(self, ticket_id: str, status: str) -> None:
         if status not in STATUSES:
