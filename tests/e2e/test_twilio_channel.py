@@ -104,11 +104,7 @@ def test_unsigned_and_wrongly_signed_requests_never_reach_the_assistant(sms) -> 
     assert post(servers, params, other) == 403
     time.sleep(1)
     assert sent_bodies(sms["api"], phone) == []
-    events = requests.get(
-        f"{servers.rasa_url}/conversations/{phone}/tracker",
-        params={"token": servers.token},
-        timeout=10,
-    ).json()["events"]
+    events = servers.tracker(phone)["events"]
     assert not [e for e in events if e["event"] == "user"]
 
 
@@ -131,3 +127,47 @@ def test_signed_sms_gets_numbered_options_and_a_number_picks_one(sms) -> None:  
     )
     wait_for(sms["api"], phone, "Short-term side effects may include")
     assert all(len(body) <= 1600 for body in sent_bodies(sms["api"], phone))
+
+
+PRIVACY = "not a private place for health details"
+
+
+def sent_fields(api: Receiver, to: str) -> List[Dict[str, str]]:
+    """The Messages API calls (form fields) addressed to ``to``."""
+    calls = []
+    for item in api.posts:
+        fields = {
+            k: v[0] for k, v in urllib.parse.parse_qs(item["body"].decode()).items()
+        }
+        if fields.get("To") == to:
+            calls.append(fields)
+    return calls
+
+
+def test_sms_greeting_carries_the_privacy_note(sms) -> None:  # type: ignore[no-untyped-def]
+    servers: Servers = sms["servers"]
+    phone = "+1555" + str(uuid.uuid4().int)[:7]
+    params = form(phone, "hi")
+    signature = RequestValidator(TOKEN).compute_signature(webhook_url(servers), params)
+    assert post(servers, params, signature) == 204
+    note = wait_for(sms["api"], phone, PRIVACY)
+    assert "secure web chat" in note.lower()
+
+
+def test_whatsapp_is_answered_on_whatsapp(sms) -> None:  # type: ignore[no-untyped-def]
+    servers: Servers = sms["servers"]
+    patient = "whatsapp:+1555" + str(uuid.uuid4().int)[:7]
+    # Twilio's WhatsApp webhook: the same form, with whatsapp: addresses.
+    params = {
+        **form(patient, "hi"),
+        "To": "whatsapp:+15550000000",
+        "ProfileName": "Pat",
+        "WaId": patient.removeprefix("whatsapp:+"),
+        "SmsMessageSid": "SM" + uuid.uuid4().hex,
+    }
+    signature = RequestValidator(TOKEN).compute_signature(webhook_url(servers), params)
+    assert post(servers, params, signature) == 204
+    wait_for(sms["api"], patient, PRIVACY)
+    sent = sent_fields(sms["api"], patient)
+    assert sent and {m["From"] for m in sent} == {"whatsapp:+15550000000"}
+    assert servers.tracker(patient)["latest_message"]["text"] == "hi"
