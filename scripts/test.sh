@@ -13,6 +13,9 @@ step "Lint (ruff, black) and types (mypy)"
 "$B/black" --check --quiet .
 "$B/mypy" actions kat components staff_inbox channels webchat
 
+step "Known advisories for the pinned dependencies (security/advisories.yml)"
+"$B/python" scripts/check_advisories.py
+
 step "rasa data validate --fail-on-warnings"
 "$B/rasa" data validate --fail-on-warnings --quiet
 
