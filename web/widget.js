@@ -10,7 +10,7 @@
  *   {"serverUrl": "...", "clinicName": "...", "clinicPhone": "...", "colors": {"primary": "#0b5394"}}
  * </script>
  *
- * Security: every message is shown as text (textContent / createElement, never innerHTML),
+ * Security: every message is shown as text (textContent / createElement, never parsed as HTML),
  * links are made only for http, https, tel and mailto. The session id and its resume token
  * come from the server and stay in this tab's sessionStorage.
  */
@@ -389,6 +389,7 @@
     panel.hidden = !open;
     launcher.hidden = open;
     launcher.setAttribute("aria-expanded", String(open));
+    if (open) { log.scrollTop = log.scrollHeight; }
     if (focus) { (open ? input : launcher).focus(); }
   }
 
@@ -422,6 +423,7 @@
     var link_ = document.createElement("link");
     link_.rel = "stylesheet";
     link_.href = BASE + "widget.css";
+    link_.onload = function () { log.scrollTop = log.scrollHeight; };
     document.head.appendChild(link_);
     document.body.appendChild(root);
     state.messages.forEach(renderMessage);

@@ -136,6 +136,9 @@ def create_app(
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def no_icon(_: web.Request) -> web.Response:
+        return web.Response(status=204)
+
     async def static_file(request: web.Request) -> web.Response:
         name, content_type = FILES[request.path]
         return web.Response(
@@ -145,6 +148,7 @@ def create_app(
     app = web.Application(middlewares=[security_headers])
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
+    app.router.add_get("/favicon.ico", no_icon)
     for path in FILES:
         app.router.add_get(path, static_file)
     return app
