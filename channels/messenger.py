@@ -264,7 +264,9 @@ class SignedFacebookInput(FacebookInput):
                 return response.text("invalid or missing X-Hub-Signature", status=403)
             payload = request.json
             if not isinstance(payload, dict) or payload.get("object") != "page":
-                return response.text("not a page webhook", status=400)
+                # Signed by Meta but not for the page (e.g. another subscription):
+                # acknowledge, so that Meta does not retry it.
+                return response.text("ignored")
             messenger = ClinicMessenger(self.fb_access_token, on_new_message)
             await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
