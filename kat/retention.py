@@ -10,9 +10,10 @@
   tickets are never deleted.
 
 The days come from ``--days``, else ``retention_days`` in content/clinic_profile.yml.
-Databases: ``KAT_TRACKER_DB_URL`` (any SQLAlchemy URL, e.g. PostgreSQL), else the SQLite
-file ``KAT_TRACKER_DB`` (var/tracker.db); the hand-off store from ``KAT_HANDOFF_DB_URL``
-as everywhere else. Prints counts only, never conversation ids or text.
+Databases: ``KAT_TRACKER_DB_URL`` (any SQLAlchemy URL, e.g. PostgreSQL); else, with
+``KAT_PROFILE=production``, the hand-off database (the profile keeps both there); else the
+SQLite file ``KAT_TRACKER_DB`` (var/tracker.db). The hand-off store from
+``KAT_HANDOFF_DB_URL`` as everywhere else. Prints counts only, never conversation ids or text.
 """
 
 from __future__ import annotations
@@ -144,6 +145,9 @@ def tracker_db_url() -> str:
     url = os.environ.get("KAT_TRACKER_DB_URL")
     if url:
         return url
+    if os.environ.get("KAT_PROFILE") == "production":
+        # endpoints.production.yml keeps conversations and tickets in one database.
+        return default_db_url()
     var_dir = os.environ.get("KAT_VAR_DIR", str(PROJECT_ROOT / "var"))
     path = os.environ.get("KAT_TRACKER_DB", os.path.join(var_dir, "tracker.db"))
     return f"sqlite:///{path}"

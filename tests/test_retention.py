@@ -173,3 +173,15 @@ def test_command_uses_the_profile_days_and_env_databases(tmp_path: Path) -> None
     out = command()
     assert "deleted 1 conversations" in out and "ancient" not in out
     assert senders(tracker_store) == {"today"}
+
+
+def test_tracker_database_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("KAT_TRACKER_DB_URL", "KAT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KAT_TRACKER_DB", "/data/t.db")
+    monkeypatch.setenv("KAT_HANDOFF_DB_URL", "postgresql://db/kat")
+    assert retention.tracker_db_url() == "sqlite:////data/t.db"
+    monkeypatch.setenv("KAT_PROFILE", "production")
+    assert retention.tracker_db_url() == "postgresql://db/kat"
+    monkeypatch.setenv("KAT_TRACKER_DB_URL", "postgresql://other/kat")
+    assert retention.tracker_db_url() == "postgresql://other/kat"
