@@ -14,6 +14,9 @@ export KAT_TRACKER_DB="${KAT_TRACKER_DB:-$KAT_VAR_DIR/tracker.db}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
+# Shared secret Rasa sends to the action server (endpoints.yml action_endpoint headers);
+# scripts/run.sh generates one into var/ when unset. Empty here so endpoints.yml parses.
+export KAT_ACTION_SERVER_TOKEN="${KAT_ACTION_SERVER_TOKEN:-}"
 
 # Deployment profile: "embedded" (default: SQLite tracker, in-memory locks, endpoints.yml)
 # or "production" (PostgreSQL tracker and hand-off store, Redis locks, RabbitMQ events:
