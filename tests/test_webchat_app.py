@@ -88,3 +88,32 @@ def test_missing_client_says_how_to_install(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("x")
     with pytest.raises(FileNotFoundError, match="npm ci"):
         create_app("http://127.0.0.1:5005", web_dir=tmp_path, profile=PROFILE)
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(hex_colour: str) -> float:
+        rgb = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_widget_colours_meet_wcag_aa() -> None:
+    css = (Path(__file__).resolve().parents[1] / "web" / "widget.css").read_text()
+    var = dict(re.findall(r"(--kat-[a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [  # (text, background) as the widget uses them
+        ("--kat-on-primary", "--kat-primary"),  # header, user messages, buttons
+        ("--kat-text", "--kat-bot-bg"),  # assistant messages
+        ("--kat-link", "--kat-bot-bg"),  # links in assistant messages
+        ("--kat-link", "#ffffff"),  # quick replies
+        ("--kat-link", "#f7f7f7"),  # footer links and "Talk to a person"
+        ("--kat-muted", "#ffffff"),  # typing indicator
+        ("#3d2e00", "#fff4d6"),  # reconnecting notice
+    ]
+    for text, background in pairs:
+        ratio = _contrast(var.get(text, text), var.get(background, background))
+        assert ratio >= 4.5, (text, background, round(ratio, 2))
+    # The focus ring stands out from the white panel (non-text contrast >= 3:1).
+    assert _contrast(var["--kat-focus"], "#ffffff") >= 3
