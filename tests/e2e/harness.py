@@ -207,6 +207,24 @@ class Servers:
         )
         wait_until(f"{self.inbox_url}/health", 60, proc)
 
+    def start_web(self, port: int) -> str:
+        """The web chat's static server (python -m webchat) for this Rasa; its URL."""
+        url = f"http://127.0.0.1:{port}"
+        proc = self._spawn(
+            "web",
+            [
+                str(VENV_BIN / "python"),
+                "-m",
+                "webchat",
+                "--port",
+                str(port),
+                "--rasa-url",
+                self.rasa_url,
+            ],
+        )
+        wait_until(f"{url}/health", 60, proc)
+        return url
+
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)
         if proc and proc.poll() is None:

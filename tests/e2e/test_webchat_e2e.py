@@ -20,7 +20,7 @@ import requests
 import socketio
 
 from staff_inbox.auth import hash_password
-from tests.e2e.harness import MODEL, VENV_BIN, Servers, free_port, wait_until
+from tests.e2e.harness import MODEL, Servers, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -67,19 +67,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         servers.start_actions()
         servers.start_rasa()
         servers.start_inbox()
-        web = servers._spawn(
-            "web",
-            [
-                str(VENV_BIN / "python"),
-                "-m",
-                "webchat",
-                "--port",
-                str(web_port),
-                "--rasa-url",
-                servers.rasa_url,
-            ],
-        )
-        wait_until(f"{web_url}/health", 60, web)
+        assert servers.start_web(web_port) == web_url
         yield {"servers": servers, "web_url": web_url}
     except Exception:
         for name in ("rasa", "actions", "inbox", "web"):
@@ -222,8 +210,19 @@ def test_conversation_injection_reload_and_staff_reply(
     assert page.get_attribute(".kat-log", "aria-live") == "polite"
     assert page.get_attribute(".kat-log", "role") == "log"
 
+    # The typing indicator shows while the assistant answers, and goes with the answer.
+    page.evaluate(
+        """() => {
+          const typing = document.querySelector('.kat-typing');
+          window.__typingSeen = false;
+          new MutationObserver(() => { if (!typing.hidden) window.__typingSeen = true; })
+            .observe(typing, {attributes: true});
+        }"""
+    )
     say(page, "what is ketamine?")
     wait_for_bot(page, FAQ_ANSWER)
+    assert page.evaluate("window.__typingSeen") is True
+    assert page.locator(".kat-typing").is_hidden()
     assert page.locator(".kat-replies").count() == 0  # old quick replies are gone
 
     # Markup is shown as text and never runs; only http(s)/tel/mailto become links.
@@ -398,4 +397,8 @@ def test_socket_down_then_back(stack: Dict[str, Any], browser: Any) -> None:
     assert page.locator(".kat-pending-note").count() == 0
     page.locator(".kat-status:empty").wait_for(state="attached")
     assert session_of(page) == session  # the session was resumed with its token
+
+    # Connected again, "Talk to a person" asks the assistant for a person.
+    page.click(".kat-human")
+    wait_for_bot(page, "Would you like the team to contact you")
     page.context.close()
