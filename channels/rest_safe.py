@@ -59,7 +59,8 @@ def _as_text(value: Any) -> str:
 def parse_body(raw: bytes) -> Optional[Dict[str, Any]]:
     """The request body as a JSON object, decoding invalid UTF-8 leniently."""
     try:
-        body = json.loads(raw.decode("utf-8", errors="replace") or "null")
+        # strict=False: control characters inside strings are text, not an error.
+        body = json.loads(raw.decode("utf-8", errors="replace") or "null", strict=False)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

@@ -61,7 +61,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}; run `make test` (it trains first)")
-    harness = Servers(workdir=Path(tmp_path_factory.mktemp("servers")))
+    # With the web chat's socket.io channel on too (tests/e2e/test_fuzz.py uses it).
+    harness = Servers(
+        workdir=Path(tmp_path_factory.mktemp("servers")),
+        extra_env={
+            "KAT_WEB_SESSION_SECRET": "e2e-web-session-secret-0123456789abcdef",
+            "KAT_WEB_ORIGINS": "http://127.0.0.1:8080",
+        },
+    )
     try:
         harness.start_actions()
         harness.start_rasa()

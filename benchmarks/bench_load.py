@@ -1,0 +1,302 @@
+"""Load benchmark: simulated patients over REST and socket.io at 1, 10 and 50 at once.
+
+Starts the real action server and Rasa server (as the end-to-end tests do, or uses
+running ones with --rasa-url), then, for each channel and each concurrency level, runs
+closed-loop simulated patients for a fixed time. Each patient plays a realistic mixed
+conversation (FAQ questions, clinic facts, a clinical question handed to a person with
+the consent form, a contraindication question, now and then a crisis message) with a
+new conversation id, and starts another when done. Prints throughput, p50/p95/p99
+latency (all messages, and those whose reply goes through the action server), errors,
+and each server's resident memory (now and peak).
+
+A benchmark, not a test: it asserts nothing. The issue's targets on a 2-core machine:
+one patient p95 <= 40 ms through the action server; 50 at once >= 100 messages/s with
+p95 <= 300 ms and no errors; Rasa server resident memory <= 1.0 GB.
+
+Usage: .venv/bin/python benchmarks/bench_load.py [--seconds 20] [--levels 1,10,50]
+                                                 [--channels rest,socketio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import aiohttp
+import socketio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e.harness import Servers  # noqa: E402
+
+# (message, goes through the action server?)
+Step = Tuple[str, bool]
+CONVERSATIONS: List[Tuple[float, List[Step]]] = [
+    (
+        0.45,  # reading about the treatment
+        [
+            ("hi", False),
+            ("what is ketamine", False),
+            ("how could it help with adhd", False),
+            ("what are the side effects", False),
+            ("is it addictive", False),
+            ("thanks", False),
+            ("bye", False),
+        ],
+    ),
+    (
+        0.2,  # practical questions
+        [
+            ("hello", False),
+            ("what are your opening hours", False),
+            ("how much does it cost", False),
+            ("do you take insurance", False),
+            ("how do I book a consultation", False),
+            ("thank you", False),
+        ],
+    ),
+    (
+        0.2,  # a personal clinical question, handed to a person; declines contact
+        [
+            ("hi", False),
+            ("what dose of ketamine should I take?", True),
+            ("no thanks", True),
+            ("ok thanks", True),  # while the ticket is open, messages go to it
+        ],
+    ),
+    (
+        0.13,  # contraindications
+        [
+            ("who shouldn't have ketamine?", True),
+            ("I have high blood pressure, can I do KAT?", True),
+            ("thanks", False),
+        ],
+    ),
+    (
+        0.02,  # crisis
+        [
+            ("I don't want to be alive anymore", True),
+            ("ok", False),
+        ],
+    ),
+]
+
+
+@dataclass
+class Result:
+    latencies: List[float] = field(default_factory=list)
+    action_latencies: List[float] = field(default_factory=list)
+    errors: int = 0
+    error_kinds: Dict[str, int] = field(default_factory=dict)
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
+
+
+def pick_conversation(rng: random.Random) -> List[Step]:
+    roll, total = rng.random(), 0.0
+    for weight, steps in CONVERSATIONS:
+        total += weight
+        if roll <= total:
+            return steps
+    return CONVERSATIONS[0][1]
+
+
+def percentile(values: List[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def proc_memory_mb(pid: int) -> Tuple[float, float]:
+    """(resident now, peak resident) in MB from /proc."""
+    now = peak = float("nan")
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            now = int(line.split()[1]) / 1024
+        elif line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 1024
+    return now, peak
+
+
+async def rest_patient(
+    url: str, deadline: float, result: Result, rng: random.Random
+) -> None:
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        while time.perf_counter() < deadline:
+            sender = f"load-{uuid.uuid4().hex}"
+            for text, via_actions in pick_conversation(rng):
+                if time.perf_counter() >= deadline:
+                    return
+                start = time.perf_counter()
+                try:
+                    async with http.post(
+                        f"{url}/webhooks/rest/webhook",
+                        json={"sender": sender, "message": text},
+                    ) as response:
+                        body = await response.json(content_type=None)
+                        ok = response.status == 200 and isinstance(body, list) and body
+                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                    result.error(type(exc).__name__)
+                    continue
+                elapsed = time.perf_counter() - start
+                if not ok:
+                    result.error(f"http {response.status} / empty reply")
+                    continue
+                result.latencies.append(elapsed)
+                if via_actions:
+                    result.action_latencies.append(elapsed)
+
+
+async def socketio_conversation(
+    url: str, steps: List[Step], deadline: float, result: Result
+) -> None:
+    """One web-chat session playing one conversation."""
+    client = socketio.AsyncClient(reconnection=False)
+    replies: asyncio.Queue = asyncio.Queue()
+    session: asyncio.Queue = asyncio.Queue()
+    client.on("session_confirm", lambda data: session.put_nowait(data))
+    client.on("bot_uttered", lambda data: replies.put_nowait(time.perf_counter()))
+    try:
+        await client.connect(url, transports=["websocket"], socketio_path="socket.io")
+        await client.emit("session_request", {})
+        await asyncio.wait_for(session.get(), 30)
+    except Exception as exc:  # noqa: BLE001 - counted, the benchmark goes on
+        result.error(f"connect {type(exc).__name__}")
+        await client.disconnect()
+        return
+    try:
+        for text, via_actions in steps:
+            if time.perf_counter() >= deadline:
+                break
+            while not replies.empty():
+                replies.get_nowait()
+            start = time.perf_counter()
+            await client.emit("user_uttered", {"message": text})
+            try:
+                # Time to the first reply message (later ones follow within ms).
+                first = await asyncio.wait_for(replies.get(), 60)
+            except asyncio.TimeoutError:
+                result.error("no reply")
+                continue
+            elapsed = first - start
+            result.latencies.append(elapsed)
+            if via_actions:
+                result.action_latencies.append(elapsed)
+            while True:  # let the rest of this reply arrive before the next message
+                try:
+                    await asyncio.wait_for(replies.get(), 0.05)
+                except asyncio.TimeoutError:
+                    break
+    finally:
+        await client.disconnect()
+
+
+async def socketio_patient(
+    url: str, deadline: float, result: Result, rng: random.Random
+) -> None:
+    while time.perf_counter() < deadline:
+        await socketio_conversation(url, pick_conversation(rng), deadline, result)
+
+
+async def run_level(
+    channel: str, url: str, users: int, seconds: float, seed: int
+) -> Tuple[Result, float]:
+    result = Result()
+    deadline = time.perf_counter() + seconds
+    patient = rest_patient if channel == "rest" else socketio_patient
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(patient(url, deadline, result, random.Random(seed + i)) for i in range(users))
+    )
+    return result, time.perf_counter() - start
+
+
+def report(channel: str, users: int, result: Result, wall: float) -> str:
+    ms = [x * 1000 for x in result.latencies]
+    action_ms = [x * 1000 for x in result.action_latencies]
+    rate = len(ms) / wall if wall else 0.0
+    return (
+        f"{channel:<9}{users:>4}  {len(ms):>6}  {rate:>7.1f}  "
+        f"{percentile(ms, 50):>6.0f} {percentile(ms, 95):>6.0f} {percentile(ms, 99):>6.0f}  "
+        f"{percentile(action_ms, 50):>6.0f} {percentile(action_ms, 95):>6.0f}  "
+        f"{result.errors:>5} {dict(result.error_kinds) if result.errors else ''}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="per level")
+    parser.add_argument("--levels", default="1,10,50")
+    parser.add_argument("--channels", default="rest,socketio")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--rasa-url", help="use running servers instead of starting them")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+
+    servers: Optional[Servers] = None
+    tmp = tempfile.TemporaryDirectory()
+    if args.rasa_url:
+        url = args.rasa_url.rstrip("/")
+    else:
+        servers = Servers(
+            workdir=Path(tmp.name),
+            extra_env={
+                "KAT_WEB_SESSION_SECRET": uuid.uuid4().hex,
+                "KAT_WEB_ORIGINS": "http://127.0.0.1",
+                # The notification webhook is off: the benchmark measures the assistant.
+                "KAT_NOTIFY_URL": "",
+            },
+        )
+        print("starting the action server and the Rasa server ...", flush=True)
+        servers.start_actions()
+        servers.start_rasa()
+        url = servers.rasa_url
+    try:
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {platform.platform()}"
+        )
+        asyncio.run(run_level(channels[0], url, 2, args.warmup, seed=999))
+        print(
+            f"\n{'channel':<9}{'users':>4}  {'msgs':>6}  {'msg/s':>7}  "
+            f"{'p50':>6} {'p95':>6} {'p99':>6}  {'act50':>6} {'act95':>6}  errors"
+        )
+        print("-" * 86)
+        for channel in channels:
+            for users in levels:
+                result, wall = asyncio.run(
+                    run_level(channel, url, users, args.seconds, seed=users)
+                )
+                print(report(channel, users, result, wall), flush=True)
+        print(
+            "(latencies in ms; act = messages whose reply goes through the action server)"
+        )
+        if servers:
+            print()
+            for name, proc in servers.procs.items():
+                now, peak = proc_memory_mb(proc.pid)
+                print(f"{name:<8} resident {now:7.0f} MB   peak {peak:7.0f} MB")
+    finally:
+        if servers:
+            servers.stop_all()
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
