@@ -339,6 +339,7 @@
     }).map(function (b) { return { title: b.title, payload: b.payload }; });
     if (!text && !buttons.length) { return; } // images, cards: not shown by this widget
     hideTyping();
+    if (buttons.length) { clearReplies(); } // only the latest choices can be picked
     addMessage({ from: "bot", text: text, buttons: buttons.length ? buttons : undefined });
   }
 

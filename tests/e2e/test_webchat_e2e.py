@@ -111,6 +111,20 @@ def wait_for_bot(page: Any, text: str, timeout: float = 60) -> None:
     page.locator(".kat-msg-bot", has_text=text).last.wait_for(timeout=timeout * 1000)
 
 
+def settle(page: Any, quiet: float = 2.0, timeout: float = 30) -> None:
+    """Wait until no new assistant message has arrived for ``quiet`` seconds."""
+    deadline = time.monotonic() + timeout
+    count, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = page.locator(".kat-msg-bot").count()
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the assistant kept sending messages")
+
+
 def say(page: Any, text: str) -> None:
     page.fill("#kat-input", text)
     page.press("#kat-input", "Enter")
@@ -250,6 +264,9 @@ def test_conversation_injection_reload_and_staff_reply(
     assert len(session["session_id"]) == 43 and len(session["resume_token"]) == 64
     staff_reply(servers, session["session_id"], "Hi, this is Sam, a nurse at the clinic.")
     wait_for_bot(page, "Message from the clinic team: Hi, this is Sam")
+    settle(page)
+    # Only the latest suggested replies are offered (older ones are removed).
+    assert page.locator(".kat-replies").count() <= 1
 
     # Reload: the same conversation, on the same session, shown again.
     shown = bot_texts(page)
