@@ -22,7 +22,7 @@ import yaml
 
 from kat.normalise import Normaliser, default_normaliser
 from kat.paths import content_dir
-from kat.pattern_dsl import compile_pattern, matcher_for
+from kat.pattern_dsl import IndexedMatcher, compile_pattern, matcher_for
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,13 @@ class CrisisDetector:
         normaliser: Optional[Normaliser] = None,
         nlp: Any = None,
     ) -> None:
-        from spacy.matcher import Matcher
 
         self.config = config
         self.normalise = normaliser or default_normaliser()
         self.nlp = nlp or _blank_english()
         vocab = self.nlp.vocab
 
-        self.matcher = Matcher(vocab)
+        self.matcher = IndexedMatcher(vocab)
         self._past_context_categories: Set[str] = set()
         for category, spec in config["categories"].items():
             if spec.get("past_context_applies"):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 WILDCARD = "..."
 WILDCARD_SPAN = 3
@@ -105,11 +105,79 @@ def _compile_plain(line: str) -> List[Dict[str, Any]]:
     return pattern
 
 
-def matcher_for(vocab: Any, label: str, lines: Iterable[str]) -> Any:
-    """A spaCy Matcher for pattern lines; match ids are ``"<label>|<line number>"``."""
-    from spacy.matcher import Matcher
+def anchor_words(pattern: List[Dict[str, Any]]) -> Optional[List[str]]:
+    """Words one of which every match of ``pattern`` must contain, or None.
 
-    matcher = Matcher(vocab)
+    The anchor is a required (non-optional) token: a plain word if there is one (the
+    longest, usually the rarest), otherwise the alternatives of the required token with
+    the fewest. Patterns whose required tokens are all regexes have no anchor.
+    """
+    required = [spec for spec in pattern if "OP" not in spec and "LOWER" in spec]
+    words = [spec["LOWER"] for spec in required if isinstance(spec["LOWER"], str)]
+    if words:
+        return [max(words, key=len)]
+    options = [
+        list(spec["LOWER"]["IN"])
+        for spec in required
+        if isinstance(spec["LOWER"], dict) and "IN" in spec["LOWER"]
+    ]
+    return min(options, key=len) if options else None
+
+
+class IndexedMatcher:
+    """A spaCy Matcher split by anchor word, so only patterns that can match are run.
+
+    The safety pattern files expand to about 10,000 Matcher patterns, most with optional
+    tokens; spaCy tries every pattern at every token, which cost 3-7 ms a message. Each
+    pattern here goes to a small Matcher keyed by a word it cannot match without
+    (:func:`anchor_words`); a message runs only the Matchers of words it contains (plus
+    the few patterns with no anchor). Same matches, as ``(match_id, start, end)`` sorted
+    by position; tests/test_pattern_dsl.py checks it against one plain Matcher.
+    """
+
+    def __init__(self, vocab: Any) -> None:
+        self.vocab = vocab
+        self._by_word: Dict[str, Any] = {}
+        self._unanchored: Any = None
+        self._keys: Set[str] = set()
+
+    def _matcher(self, word: Optional[str]) -> Any:
+        from spacy.matcher import Matcher
+
+        if word is None:
+            if self._unanchored is None:
+                self._unanchored = Matcher(self.vocab)
+            return self._unanchored
+        if word not in self._by_word:
+            self._by_word[word] = Matcher(self.vocab)
+        return self._by_word[word]
+
+    def add(self, key: str, patterns: List[List[Dict[str, Any]]]) -> None:
+        self._keys.add(key)
+        groups: Dict[Optional[str], List[List[Dict[str, Any]]]] = {}
+        for pattern in patterns:
+            for word in anchor_words(pattern) or [None]:
+                groups.setdefault(word, []).append(pattern)
+        for word, group in groups.items():
+            self._matcher(word).add(key, group)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __call__(self, doc: Any) -> List[Tuple[int, int, int]]:
+        words = {token.lower_ for token in doc}
+        matchers = [m for w, m in self._by_word.items() if w in words]
+        if self._unanchored is not None:
+            matchers.append(self._unanchored)
+        found: Set[Tuple[int, int, int]] = set()
+        for matcher in matchers:
+            found.update((int(k), int(s), int(e)) for k, s, e in matcher(doc))
+        return sorted(found, key=lambda m: (m[1], m[2], m[0]))
+
+
+def matcher_for(vocab: Any, label: str, lines: Iterable[str]) -> IndexedMatcher:
+    """A matcher for pattern lines; match ids are ``"<label>|<line number>"``."""
+    matcher = IndexedMatcher(vocab)
     for i, line in enumerate(lines):
         matcher.add(f"{label}|{i}", compile_pattern(line))
     return matcher

@@ -18,7 +18,7 @@ import yaml
 from kat.entity_patterns import iter_terms, load_term_list
 from kat.normalise import Normaliser, default_normaliser
 from kat.paths import content_dir
-from kat.pattern_dsl import compile_pattern, matcher_for
+from kat.pattern_dsl import IndexedMatcher, compile_pattern, matcher_for
 
 # Ketamine itself is what every patient asks about: not a sign of a personal question.
 EXCLUDED_ENTITY_PHRASES = {
@@ -53,13 +53,12 @@ class Router:
         nlp: Any = None,
     ) -> None:
         import spacy
-        from spacy.matcher import Matcher
 
         self.normalise = normaliser or default_normaliser()
         self.nlp = nlp or spacy.blank("en")
         vocab = self.nlp.vocab
         self.first_person = {str(w).lower() for w in config["first_person"]}
-        self.clinical = Matcher(vocab)
+        self.clinical = IndexedMatcher(vocab)
         for topic, spec in config["clinical"].items():
             for mode in ("always", "personal"):
                 for i, line in enumerate(spec.get(mode) or []):
