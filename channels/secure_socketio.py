@@ -40,6 +40,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.rest_safe import failure_reply
+from kat.input_check import clean_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
 
 logger = logging.getLogger(__name__)
@@ -164,15 +166,22 @@ class SecureSocketIOInput(SocketIOInput):
                 logger.warning("socket.io message before session_request: ignored")
                 return
             text = data.get("message") if isinstance(data, dict) else None
-            if not isinstance(text, str) or not text.strip():
-                return
+            # Whatever arrives gets a calm reply: an empty or non-text message is
+            # answered like any unreadable one (the safety gate's "not sure I
+            # understood"); broken Unicode is repaired before it is stored.
+            text = clean_text(text) if isinstance(text, str) else ""
+            output = SocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(
                 text[:MAX_MESSAGE_CHARS],
-                SocketIOOutput(sio, self.bot_message_evt),
+                output,
                 session_id,
                 input_channel=self.name(),
                 metadata=None,
             )
-            await on_new_message(message)
+            try:
+                await on_new_message(message)
+            except Exception as exc:  # noqa: BLE001 - the patient gets a calm reply
+                logger.error("socket.io message failed: %s", type(exc).__name__)
+                await output.send_text_message(session_id, failure_reply())
 
         return socketio_webhook

@@ -234,12 +234,14 @@ def test_another_language_gets_the_english_only_reply(
 async def _socketio_session(url: str, messages: List[str]) -> List[str]:
     """Send each message on one web-chat session; the problems found, if any."""
     problems: List[str] = []
+    # Long-polling: python-engineio's websocket client needs a newer aiohttp than the
+    # one Rasa pins (the browser tests use websockets against the same server).
     client = socketio.AsyncClient(reconnection=False)
     replies: asyncio.Queue = asyncio.Queue()
     confirmed: asyncio.Queue = asyncio.Queue()
     client.on("session_confirm", lambda data: confirmed.put_nowait(data))
     client.on("bot_uttered", lambda data: replies.put_nowait(data))
-    await client.connect(url, transports=["websocket"], socketio_path="socket.io")
+    await client.connect(url, transports=["polling"], socketio_path="socket.io")
     try:
         await client.emit("session_request", {})
         await asyncio.wait_for(confirmed.get(), 30)
