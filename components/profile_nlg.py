@@ -15,6 +15,7 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 
+from components import speedups
 from kat.clinic_profile import cached_profile, response_values
 
 
@@ -28,6 +29,9 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
     ) -> None:
         domain = domain or Domain.empty()
         super().__init__(domain.responses)
+        # The Rasa server builds its NLG once at start-up: the place to apply the
+        # measured hot-path fixes (components/speedups.py).
+        speedups.install()
         self._profile_values = response_values(cached_profile())
 
     def generate_from_slots(

@@ -156,7 +156,9 @@ class IndexedMatcher:
         self._keys.add(key)
         groups: Dict[Optional[str], List[List[Dict[str, Any]]]] = {}
         for pattern in patterns:
-            for word in anchor_words(pattern) or [None]:
+            words = anchor_words(pattern)
+            anchors: List[Optional[str]] = list(words) if words else [None]
+            for word in anchors:
                 groups.setdefault(word, []).append(pattern)
         for word, group in groups.items():
             self._matcher(word).add(key, group)
