@@ -7,8 +7,9 @@ message is lost with an HTTP 500. Here the engine is rebuilt with SQLAlchemy's
 ``pool_pre_ping``: every checkout tests the connection first and replaces it silently if
 the server went away. Same tables, same configuration keys as ``type: SQL``.
 
-Used from endpoints.production.yml as
-``type: components.tracker_store.ResilientSQLTrackerStore``.
+Used from endpoints.yml and endpoints.production.yml as
+``type: components.tracker_store.ResilientSQLTrackerStore``. On SQLite (the embedded
+default) it also turns on the WAL journal (see ``_sqlite_fast_durable``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ POOL_RECYCLE_ENV = "KAT_DB_POOL_RECYCLE"
 DEFAULT_POOL_RECYCLE = 1800
 
 
+def _sqlite_fast_durable(dbapi_connection: Any, _: Any) -> None:
+    """WAL journal with synchronous=NORMAL for the embedded SQLite tracker.
+
+    Every message commits; in the default rollback-journal mode each commit syncs the
+    file several times. With WAL a commit is one append, readers don't block the
+    writer, and a crash of the process loses nothing (only a power cut can lose the
+    last commits). Measured in README, Performance.
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class ResilientSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose connection pool survives a database restart."""
 
@@ -43,5 +58,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 os.environ.get(POOL_RECYCLE_ENV, DEFAULT_POOL_RECYCLE)
             )
         self.engine = sa.create_engine(url, **options)
+        if url.get_backend_name() == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_fast_durable)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         logger.debug("SQL tracker store: connection pool with pre-ping")

@@ -99,3 +99,17 @@ async def test_rasas_own_store_fails_without_pre_ping(
     with pytest.raises(sa.exc.OperationalError):
         await store.retrieve(sender)
     store.engine.dispose()
+
+
+def test_embedded_sqlite_tracker_uses_the_wal_journal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rasa.shared.core.domain import Domain
+
+    from components.tracker_store import ResilientSQLTrackerStore
+
+    store = ResilientSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db")
+    )
+    with store.engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (mode, sync) == ("wal", 1)  # 1 = NORMAL
