@@ -15,6 +15,10 @@ p95 <= 300 ms and no errors; Rasa server resident memory <= 1.0 GB.
 
 Usage: .venv/bin/python benchmarks/bench_load.py [--seconds 20] [--levels 1,10,50]
                                                  [--channels rest,socketio]
+The servers run in the profile of the environment: for the production profile with two
+Rasa worker processes (Redis locks make that safe), run
+  KAT_PROFILE=production SANIC_WORKERS=2 bash -c 'source scripts/env.sh &&
+      .venv/bin/python scripts/ensure_database.py && .venv/bin/python benchmarks/bench_load.py'
 """
 
 from __future__ import annotations
@@ -130,6 +134,16 @@ def proc_memory_mb(pid: int) -> Tuple[float, float]:
         elif line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 1024
     return now, peak
+
+
+def descendants(pid: int) -> List[int]:
+    """Child processes (Sanic workers when SANIC_WORKERS > 1), recursively."""
+    found: List[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split()
+        for child in map(int, children):
+            found.extend([child, *descendants(child)])
+    return found
 
 
 async def rest_patient(
@@ -292,8 +306,10 @@ def main() -> None:
         if servers:
             print()
             for name, proc in servers.procs.items():
-                now, peak = proc_memory_mb(proc.pid)
-                print(f"{name:<8} resident {now:7.0f} MB   peak {peak:7.0f} MB")
+                for pid in [proc.pid, *descendants(proc.pid)]:
+                    now, peak = proc_memory_mb(pid)
+                    label = name if pid == proc.pid else f"  {name} worker {pid}"
+                    print(f"{label:<22} resident {now:7.0f} MB   peak {peak:7.0f} MB")
     finally:
         if servers:
             servers.stop_all()
