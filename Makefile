@@ -9,6 +9,6 @@ setup:      ## set up only (virtualenv, packages, spaCy pipeline)
 train:      ## retrain even if nothing changed
 	bash -c 'source scripts/env.sh && .venv/bin/python scripts/train_if_changed.py --force'
 benchmark:  ## print latency, memory and safety figures (servers started by the scripts)
-	bash -c 'source scripts/env.sh && .venv/bin/python benchmarks/bench_rest.py && .venv/bin/python benchmarks/bench_safety.py && .venv/bin/python benchmarks/bench_entities.py'
+	bash -c 'source scripts/env.sh && .venv/bin/python benchmarks/bench_load.py && .venv/bin/python benchmarks/bench_rest.py && .venv/bin/python benchmarks/bench_safety.py && .venv/bin/python benchmarks/bench_entities.py'
 clean:      ## remove everything set-up and training produced
 	rm -rf .venv build models results var
