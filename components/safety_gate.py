@@ -42,6 +42,7 @@ from kat.crisis import CrisisDetector, default_detector
 from kat.input_check import (
     EMPTY,
     NOISE,
+    NUMBER,
     OTHER_LANGUAGE,
     InputChecker,
     default_checker,
@@ -182,7 +183,13 @@ class SafetyGate(GraphComponent):
             )
             return
         decision = self.router.classify(words)
-        if readable.kind in (EMPTY, NOISE) and decision.kind not in (MISUSE, CLINICAL):
+        if readable.kind in (EMPTY, NOISE, NUMBER) and decision.kind not in (
+            MISUSE,
+            CLINICAL,
+        ):
+            # A bare number is an option pick or a phone number for the contact form
+            # (the form takes any text that is not crisis/clinical/misuse): whatever
+            # the NLU guessed for digits means nothing.
             self._override(
                 message,
                 OUT_OF_SCOPE_INTENT,

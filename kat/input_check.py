@@ -10,6 +10,8 @@ message is never answered with "I only speak English" or "I didn't understand".
   understood" reply instead.
 - ``OTHER_LANGUAGE``: mostly a non-Latin script, or distinctive words of another language
   (content/language.yml, reviewed) outweigh English ones.
+- ``NUMBER``: only digits and phone punctuation ("2", "+1 415 555 8867"): an option
+  number or an answer to the contact form, never a question for the NLU to guess at.
 - ``READABLE``: everything else.
 """
 
@@ -30,6 +32,8 @@ READABLE = "readable"
 EMPTY = "empty"
 NOISE = "noise"
 OTHER_LANGUAGE = "other_language"
+NUMBER = "number"
+_NUMBER_ONLY = re.compile(r"^[\d\s+().\-/#*x]*\d[\d\s+().\-/#*x]*$", re.I)
 
 _TAG = re.compile(r"</?\s*[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>")
 _CODE_HINT = re.compile(r"(javascript:|on[a-z]+\s*=|\{\s*\"|\beval\(|\$\{|<\?php)", re.I)
@@ -102,6 +106,8 @@ class InputChecker:
             return InputCheck(EMPTY)
         if _TAG.search(text) or _CODE_HINT.search(text):
             return InputCheck(NOISE)
+        if _NUMBER_ONLY.match(text.strip()):
+            return InputCheck(NUMBER)
         letters = [c for c in visible if c.isalpha()]
         # Symbols, emoji or punctuation art with no word in them. (Digits are left to
         # the NLU: "2" picks an option, a phone number answers the contact form.)

@@ -11,6 +11,7 @@ import yaml
 from kat.input_check import (
     EMPTY,
     NOISE,
+    NUMBER,
     OTHER_LANGUAGE,
     READABLE,
     InputChecker,
@@ -95,8 +96,6 @@ def test_other_languages_are_recognised(
         "what is ketamine?",
         "I want to talk to a person",
         "is KAT covered by insurance",
-        "2",
-        "555-123-4567",
         "jane.doe@example.com",
         "Jane Doe",
         "ok",
@@ -125,6 +124,13 @@ def test_english_and_answers_stay_readable(checker: InputChecker, text: str) -> 
 )
 def test_empty_markup_and_noise(checker: InputChecker, text: str, kind: str) -> None:
     assert checker.check(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text", ["2", "555-123-4567", "+1 415 555 8867", "(415) 555-8867", "+44 20 7946 0958"]
+)
+def test_numbers_are_numbers(checker: InputChecker, text: str) -> None:
+    assert checker.check(text).kind == NUMBER
 
 
 def test_thresholds_come_from_the_reviewed_file() -> None:

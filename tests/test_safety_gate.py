@@ -81,11 +81,19 @@ def test_a_routing_pattern_still_counts_inside_markup(gate: SafetyGate) -> None:
     assert final_intent(message) == "clinical_question"
 
 
+def test_a_phone_number_is_never_a_clinical_question(gate: SafetyGate) -> None:
+    # DIET guessed clinical_question (0.56) for "+1 415 555 8867", which kept it out of
+    # the contact form; digits are never routed on the NLU's guess.
+    message = gated(
+        gate, "+1 415 555 8867", nlu_intent="clinical_question", nlu_conf=0.56
+    )
+    assert final_intent(message) == "out_of_scope"
+
+
 def test_plain_english_is_left_to_the_nlu(gate: SafetyGate) -> None:
     assert final_intent(gated(gate, "what is ketamine?", nlu_intent="faq")) == "faq"
-    assert (
-        final_intent(gated(gate, "555-123-4567", nlu_intent="nlu_fallback"))
-        == "nlu_fallback"
+    assert final_intent(gated(gate, "Jane Doe", nlu_intent="nlu_fallback")) == (
+        "nlu_fallback"
     )
 
 

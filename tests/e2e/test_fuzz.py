@@ -300,3 +300,14 @@ def test_socketio_fuzz(fuzz_servers: Servers) -> None:
     assert problems == []
     assert total >= min(SOCKETIO_CASES, sessions * per_session)
     print(f"socket.io fuzz: {total} messages over {sessions} sessions, all calm")
+
+
+def test_a_phone_number_with_spaces_answers_the_contact_form(
+    fuzz_servers: Servers,
+) -> None:
+    sender = f"contact-{uuid.uuid4().hex}"
+    fuzz_servers.say(sender, "what dose of ketamine should I take?")
+    fuzz_servers.say(sender, "yes")
+    fuzz_servers.say(sender, "Jane Doe")
+    fuzz_servers.say(sender, "+1 415 555 8867")
+    assert "utter_contact_saved" in fuzz_servers.bot_actions_after_last_user(sender)
