@@ -37,4 +37,4 @@ step "Held-out NLU test set (intent and response selection >= 90 %)"
 "$B/python" scripts/check_nlu_results.py results/nlu --min-accuracy 0.90
 
 step "End-to-end tests against the real servers"
-"$B/pytest" -q -m e2e -p no:cacheprovider
+"$B/pytest" -q -m e2e -p no:cacheprovider --durations=15
