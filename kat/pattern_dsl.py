@@ -168,7 +168,8 @@ class IndexedMatcher:
 
     def __call__(self, doc: Any) -> List[Tuple[int, int, int]]:
         words = {token.lower_ for token in doc}
-        matchers = [m for w, m in self._by_word.items() if w in words]
+        # Look up the message's few words, not all ~500 anchors.
+        matchers = [self._by_word[w] for w in words if w in self._by_word]
         if self._unanchored is not None:
             matchers.append(self._unanchored)
         found: Set[Tuple[int, int, int]] = set()
