@@ -30,22 +30,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from kat.clinic_profile import cached_profile, response_values
+from kat.clinic_profile import failure_reply
 from kat.input_check import clean_text
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
-FAILURE_REPLY = (
-    "Sorry, something went wrong on my side and I couldn't answer that. Please try "
-    "again in a moment, or contact the clinic team at {clinic_phone}. In an emergency, "
-    "call {clinic_emergency_number} or {clinic_crisis_line_text}."
-)
-
-
-def failure_reply() -> str:
-    values = response_values(cached_profile())
-    return FAILURE_REPLY.format(**values)
 
 
 def _as_text(value: Any) -> str:

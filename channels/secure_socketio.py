@@ -40,7 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.rest_safe import failure_reply
+from kat.clinic_profile import failure_reply
 from kat.input_check import clean_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
 
