@@ -51,3 +51,32 @@ def test_install_is_idempotent_and_replaces_the_method() -> None:
     speedups.install()
     speedups.install()
     assert RemoteAction._validate_action_result is speedups._validate_action_result
+
+
+def test_remembered_event_classes_match_rasas_lookup() -> None:
+    """Every event type resolves to the class Rasa's own tree walk finds; unknown names
+    still raise Rasa's error or return the default."""
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event, UserUttered
+
+    def rasas_lookup(type_name: str, default: Any = None) -> Any:
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            if cls.type_name == type_name:
+                return cls
+        if default is not None:
+            return default
+        raise ValueError(f"Unknown event name '{type_name}'.")
+
+    speedups.install()
+    names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)}
+    assert {"user", "bot", "action", "slot", "session_started"} <= names
+    for _ in range(2):  # first lookup walks the tree, the second is remembered
+        for name in names:
+            assert Event.resolve_by_type(name) is rasas_lookup(name)
+    assert Event.resolve_by_type("no_such_event", UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+    assert "no_such_event" not in speedups._EVENT_CLASSES
+    # A whole tracker round-trips through the remembered lookup.
+    events = [UserUttered("hi", {"name": "greet"}).as_dict()]
+    assert Event.from_parameters(events[0]) == UserUttered("hi", {"name": "greet"})

@@ -113,3 +113,109 @@ def test_embedded_sqlite_tracker_uses_the_wal_journal(tmp_path) -> None:  # type
         mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
     assert (mode, sync) == ("wal", 1)  # 1 = NORMAL
+
+
+# --- Same rows as Rasa's own store (the plain SQL replaces Rasa's ORM queries) ---------
+
+
+def _conversation(domain: Any, sender: str, start: float) -> Any:
+    """Two sessions: the second starts at ``start + 100``; slots differ per session."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    first = [
+        ActionExecuted("action_session_start", timestamp=start),
+        SessionStarted(timestamp=start + 1),
+        ActionExecuted("action_listen", timestamp=start + 2),
+        UserUttered("hello", {"name": "greet"}, timestamp=start + 3),
+        SlotSet("handoff_active", True, timestamp=start + 4),
+        BotUttered("hi there", timestamp=start + 5),
+    ]
+    second = [
+        ActionExecuted("action_session_start", timestamp=start + 100),
+        SessionStarted(timestamp=start + 101),
+        ActionExecuted("action_listen", timestamp=start + 102),
+        UserUttered("what is ketamine", {"name": "faq"}, timestamp=start + 103),
+    ]
+    # Rasa reads back the events from the latest SessionStarted on (not the
+    # action_session_start just before it).
+    return DialogueStateTracker.from_events(
+        sender, first + second, slots=domain.slots
+    ), len(second) - 1
+
+
+def _sqlite_stores(domain: Any, path: Any) -> Any:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    db = str(path / "tracker.db")
+    return (
+        ResilientSQLTrackerStore(domain, dialect="sqlite", db=db),
+        SQLTrackerStore(domain, dialect="sqlite", db=db),
+    )
+
+
+async def _check_same_rows_as_rasa(ours: Any, rasas: Any, domain: Any) -> None:
+    for writer, reader in ((ours, rasas), (rasas, ours)):
+        sender = f"rows-{uuid.uuid4().hex}"
+        tracker, in_second_session = _conversation(domain, sender, 1_000.0)
+        await writer.save(tracker)
+        # Saving a reloaded tracker with nothing new writes nothing (as in Rasa, the
+        # count of stored events is per latest session, as retrieve() returns it).
+        await writer.save(await reader.retrieve(sender))
+        for store in (ours, rasas):
+            latest = await store.retrieve(sender)
+            full = await store.retrieve_full_tracker(sender)
+            assert latest is not None and full is not None
+            assert len(latest.events) == in_second_session
+            assert [e.as_dict() for e in full.events] == [
+                e.as_dict() for e in tracker.events
+            ]
+            assert latest.latest_message.text == "what is ketamine"
+        # Appending after a reload stores only the new events, in order.
+        from rasa.shared.core.events import BotUttered
+
+        reloaded = await reader.retrieve(sender)
+        reloaded.update(BotUttered("an answer", timestamp=1_104.0))
+        await reader.save(reloaded)
+        for store in (ours, rasas):
+            full = await store.retrieve_full_tracker(sender)
+            assert [e.type_name for e in full.events][-2:] == ["user", "bot"]
+            assert len(full.events) == len(tracker.events) + 1
+        with ours.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT type_name, intent_name, action_name FROM events "
+                    "WHERE sender_id = :s ORDER BY id"
+                ),
+                {"s": sender},
+            ).fetchall()
+        assert rows[0] == ("action", None, "action_session_start")
+        assert ("user", "faq", None) in rows
+    assert await ours.retrieve("nobody-here") is None
+
+
+async def test_sqlite_rows_match_rasas_store(rasa_domain: Any, tmp_path: Any) -> None:
+    ours, rasas = _sqlite_stores(rasa_domain, tmp_path)
+    await _check_same_rows_as_rasa(ours, rasas, rasa_domain)
+    # The embedded store keeps its connection open instead of one per request.
+    assert isinstance(ours.engine.pool, sa.pool.QueuePool)
+
+
+async def test_postgresql_rows_match_rasas_store(
+    rasa_domain: Any, database: str
+) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours = _store(ResilientSQLTrackerStore, rasa_domain, database)
+    rasas = _store(SQLTrackerStore, rasa_domain, database)
+    try:
+        await _check_same_rows_as_rasa(ours, rasas, rasa_domain)
+    finally:
+        ours.engine.dispose()
+        rasas.engine.dispose()
