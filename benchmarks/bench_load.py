@@ -7,6 +7,7 @@ conversation (FAQ questions, clinic facts, a clinical question handed to a perso
 the consent form, a contraindication question, now and then a crisis message) with a
 new conversation id, and starts another when done. Prints throughput, p50/p95/p99
 latency (all messages, and those whose reply goes through the action server), errors,
+the CPU time each process (and the simulated patients themselves) spent per message,
 and each server's resident memory (now and peak).
 
 A benchmark, not a test: it asserts nothing. The issue's targets on a 2-core machine:
@@ -108,6 +109,25 @@ class Result:
         self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
 
 
+class Pace:
+    """When a simulated patient may send: back to back (interval 0), or at most one
+    message per ``interval`` seconds — like a person reading the reply and typing the
+    next message — starting at a random offset so patients don't send in lockstep.
+    A late reply is not made up for: the next message then goes at once."""
+
+    def __init__(self, interval: float, rng: random.Random) -> None:
+        self.interval = interval
+        self.next_send = time.perf_counter() + rng.uniform(0, interval)
+
+    async def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        now = time.perf_counter()
+        if self.next_send > now:
+            await asyncio.sleep(self.next_send - now)
+        self.next_send = max(now, self.next_send) + self.interval
+
+
 def pick_conversation(rng: random.Random) -> List[Step]:
     roll, total = rng.random(), 0.0
     for weight, steps in CONVERSATIONS:
@@ -136,6 +156,28 @@ def proc_memory_mb(pid: int) -> Tuple[float, float]:
     return now, peak
 
 
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent not idle so far (databases and brokers included)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(pids: Dict[str, int]) -> Dict[str, float]:
+    """CPU seconds per named process, this benchmark's own (the simulated patients)
+    and the whole machine's."""
+    snapshot = {name: proc_cpu_seconds(pid) for name, pid in pids.items()}
+    snapshot["patients"] = time.process_time()
+    snapshot["machine"] = machine_busy_seconds()
+    return snapshot
+
+
 def descendants(pid: int) -> List[int]:
     """Child processes (Sanic workers when SANIC_WORKERS > 1), recursively."""
     found: List[int] = []
@@ -147,13 +189,14 @@ def descendants(pid: int) -> List[int]:
 
 
 async def rest_patient(
-    url: str, deadline: float, result: Result, rng: random.Random
+    url: str, deadline: float, result: Result, rng: random.Random, pace: Pace
 ) -> None:
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         while time.perf_counter() < deadline:
             sender = f"load-{uuid.uuid4().hex}"
             for text, via_actions in pick_conversation(rng):
+                await pace.wait()
                 if time.perf_counter() >= deadline:
                     return
                 start = time.perf_counter()
@@ -177,7 +220,7 @@ async def rest_patient(
 
 
 async def socketio_conversation(
-    url: str, steps: List[Step], deadline: float, result: Result
+    url: str, steps: List[Step], deadline: float, result: Result, pace: Pace
 ) -> None:
     """One web-chat session playing one conversation."""
     # Long-polling: python-engineio's websocket client needs a newer aiohttp than the
@@ -197,6 +240,7 @@ async def socketio_conversation(
         return
     try:
         for text, via_actions in steps:
+            await pace.wait()
             if time.perf_counter() >= deadline:
                 break
             while not replies.empty():
@@ -223,23 +267,34 @@ async def socketio_conversation(
 
 
 async def socketio_patient(
-    url: str, deadline: float, result: Result, rng: random.Random
+    url: str, deadline: float, result: Result, rng: random.Random, pace: Pace
 ) -> None:
     while time.perf_counter() < deadline:
-        await socketio_conversation(url, pick_conversation(rng), deadline, result)
+        await socketio_conversation(url, pick_conversation(rng), deadline, result, pace)
 
 
 async def run_level(
-    channel: str, url: str, users: int, seconds: float, seed: int
+    channel: str, url: str, users: int, seconds: float, seed: int, pace: float = 0.0
 ) -> Tuple[Result, float]:
     result = Result()
     deadline = time.perf_counter() + seconds
     patient = rest_patient if channel == "rest" else socketio_patient
     start = time.perf_counter()
+    rngs = [random.Random(seed + i) for i in range(users)]
     await asyncio.gather(
-        *(patient(url, deadline, result, random.Random(seed + i)) for i in range(users))
+        *(patient(url, deadline, result, rng, Pace(pace, rng)) for rng in rngs)
     )
     return result, time.perf_counter() - start
+
+
+def cpu_report(before: Dict[str, float], after: Dict[str, float], messages: int) -> str:
+    """CPU milliseconds per message of each process over one level."""
+    if not messages:
+        return ""
+    parts = [
+        f"{name} {1000 * (after[name] - before[name]) / messages:.1f}" for name in before
+    ]
+    return "           CPU ms/msg: " + ", ".join(parts)
 
 
 def report(channel: str, users: int, result: Result, wall: float) -> str:
@@ -260,6 +315,13 @@ def main() -> None:
     parser.add_argument("--levels", default="1,10,50")
     parser.add_argument("--channels", default="rest,socketio")
     parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument(
+        "--pace",
+        default="0",
+        help="seconds between one patient's messages, comma-separated for several "
+        "runs (0: back to back, the server's saturation point; 0.5: 50 patients "
+        "offer 100 msg/s)",
+    )
     parser.add_argument("--rasa-url", help="use running servers instead of starting them")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -294,12 +356,24 @@ def main() -> None:
             f"{'p50':>6} {'p95':>6} {'p99':>6}  {'act50':>6} {'act95':>6}  errors"
         )
         print("-" * 86)
-        for channel in channels:
-            for users in levels:
-                result, wall = asyncio.run(
-                    run_level(channel, url, users, args.seconds, seed=users)
-                )
-                print(report(channel, users, result, wall), flush=True)
+        pids: Dict[str, int] = {}
+        if servers:
+            for name, proc in servers.procs.items():
+                for pid in [proc.pid, *descendants(proc.pid)]:
+                    pids[name if pid == proc.pid else f"{name}-{pid}"] = pid
+        for pace in [float(x) for x in args.pace.split(",")]:
+            if pace > 0:
+                print(f"-- each patient sends at most one message per {pace:g} s")
+            else:
+                print("-- each patient sends the next message as soon as answered")
+            for channel in channels:
+                for users in levels:
+                    before = cpu_snapshot(pids)
+                    result, wall = asyncio.run(
+                        run_level(channel, url, users, args.seconds, users, pace)
+                    )
+                    print(report(channel, users, result, wall), flush=True)
+                    print(cpu_report(before, cpu_snapshot(pids), len(result.latencies)))
         print(
             "(latencies in ms; act = messages whose reply goes through the action server)"
         )

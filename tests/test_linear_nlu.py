@@ -150,3 +150,25 @@ def test_a_missing_or_untrained_model_leaves_messages_alone(tmp_path: Path) -> N
     untrained = LinearResponseSelector.create({}, storage, Resource("s"), _context())
     untrained.train(one_label)
     assert untrained.model is None
+
+
+def test_one_row_probabilities_are_scikit_learns(tmp_path: Path) -> None:
+    """The hand-written product gives predict_proba's numbers, for two labels (one
+    logistic score) and for several (softmax)."""
+    from components.linear_nlu import predict_proba_row
+
+    storage = _storage(tmp_path)
+    several = LinearResponseSelector.create({}, storage, Resource("a"), _context())
+    several.train(training_data())
+    intents = LinearIntentClassifier.create({}, storage, Resource("b"), _context())
+    intents.train(training_data())  # greet / faq: two labels
+    three = [*TRAINING, ("dose", "dose", None), ("what dose", "dose", None)]
+    data = TrainingData(training_examples=[featurised(t, intent=i) for t, i, _ in three])
+    multi = LinearIntentClassifier.create({}, storage, Resource("c"), _context())
+    multi.train(data)
+    assert len(intents.model.classes_) == 2 and len(multi.model.classes_) == 3
+    for component in (several, intents, multi):
+        for text in ["what is ketamine", "hi", "side dose effects", "unknown words"]:
+            row = sentence_features(featurised(text))
+            expected = component.model.predict_proba(row)[0]
+            assert np.allclose(predict_proba_row(component.model, row), expected)

@@ -80,3 +80,49 @@ def test_remembered_event_classes_match_rasas_lookup() -> None:
     # A whole tracker round-trips through the remembered lookup.
     events = [UserUttered("hi", {"name": "greet"}).as_dict()]
     assert Event.from_parameters(events[0]) == UserUttered("hi", {"name": "greet"})
+
+
+REALISTIC_VALID = [
+    {
+        "events": [
+            {"event": "slot", "timestamp": None, "name": "ticket_id", "value": "T-1"},
+            {"event": "active_loop", "name": None},
+            {"event": "followup", "name": "action_listen"},
+        ],
+        "responses": [
+            {"text": "A person will follow up.", "buttons": [], "custom": {}},
+            {"response": "utter_handoff_done", "ticket": "T-1"},
+        ],
+    },
+    {"events": [{"event": "session_started"}], "responses": []},
+]
+REALISTIC_INVALID: list[Dict[str, Any]] = [
+    {"events": [{"event": "slot", "name": 5}]},
+    {"events": None},
+    {"responses": [5]},
+]
+
+
+def test_compiled_check_agrees_with_jsonschema() -> None:
+    import fastjsonschema
+
+    check = speedups._compiled_response_check()
+    for result in VALID + REALISTIC_VALID + INVALID + REALISTIC_INVALID:
+        try:
+            check(result)
+            fast = True
+        except fastjsonschema.JsonSchemaException:
+            fast = False
+        assert fast == rasa_original(result), result
+
+
+def test_valid_responses_skip_the_slow_validator(monkeypatch: Any) -> None:
+    speedups.install()
+
+    def slow() -> Any:
+        raise AssertionError("jsonschema used for a valid response")
+
+    monkeypatch.setattr(speedups, "_response_validator", slow)
+    action = RemoteAction("action_handoff", None)
+    for result in REALISTIC_VALID:
+        assert action._validate_action_result(result) is True

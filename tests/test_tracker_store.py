@@ -145,9 +145,10 @@ def _conversation(domain: Any, sender: str, start: float) -> Any:
     ]
     # Rasa reads back the events from the latest SessionStarted on (not the
     # action_session_start just before it).
-    return DialogueStateTracker.from_events(
-        sender, first + second, slots=domain.slots
-    ), len(second) - 1
+    return (
+        DialogueStateTracker.from_events(sender, first + second, slots=domain.slots),
+        len(second) - 1,
+    )
 
 
 def _sqlite_stores(domain: Any, path: Any) -> Any:
@@ -207,9 +208,7 @@ async def test_sqlite_rows_match_rasas_store(rasa_domain: Any, tmp_path: Any) ->
     assert isinstance(ours.engine.pool, sa.pool.QueuePool)
 
 
-async def test_postgresql_rows_match_rasas_store(
-    rasa_domain: Any, database: str
-) -> None:
+async def test_postgresql_rows_match_rasas_store(rasa_domain: Any, database: str) -> None:
     from rasa.core.tracker_store import SQLTrackerStore
 
     ours = _store(ResilientSQLTrackerStore, rasa_domain, database)
