@@ -1,12 +1,13 @@
 """The safety gate: an NLU component that overrides every other classifier.
 
-Placed last in the pipeline (config.yml), after DIET, the ResponseSelector and the
-FallbackClassifier. For every message it runs the reviewed, deterministic pattern layers
+Placed last in the pipeline (config.yml), after the intent classifier, the FAQ selector
+and the FallbackClassifier. For every message it runs the reviewed, deterministic pattern layers
 in kat/ and combines them with the NLU's own prediction:
 
-1. crisis  - the crisis patterns (kat/crisis.py) match, or DIET itself is confident the
-             message is a crisis. Whatever else the message says and however unsure the
-             NLU is (even nlu_fallback), the intent becomes ``crisis``.
+1. crisis  - the crisis patterns (kat/crisis.py) match, or the intent classifier is
+             confident the message is a crisis and a risk word is present. Whatever
+             else the message says and however unsure the NLU is (even
+             nlu_fallback), the intent becomes ``crisis``.
 2. language - another language -> ``other_language``; markup, symbols or noise ->
              ``out_of_scope`` unless a reviewed routing pattern matched
              (kat/input_check.py, content/language.yml), so the NLU's guess for text it
@@ -77,12 +78,13 @@ class SafetyGate(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            # DIET's own crisis prediction also counts when at least this confident...
+            # The classifier's own crisis prediction also counts when at least this
+            # confident (and a risk word is present)...
             # (below it, a top-ranked crisis guess still goes to a person, never the FAQ)
             "nlu_crisis_threshold": 0.9,
             # ...or this confident when the patterns explicitly cleared the message.
             "nlu_crisis_cleared_threshold": 1.01,
-            # Trust DIET's clinical/misuse predictions at or above this confidence.
+            # Trust the classifier's clinical/misuse predictions at or above this.
             "nlu_routing_threshold": 0.5,
         }
 
@@ -228,7 +230,7 @@ class SafetyGate(GraphComponent):
             )
             return
         if predicted == CRISIS_INTENT:
-            # DIET's top guess was crisis but the gate did not confirm it: never answer
+            # The classifier's top guess was crisis, the gate did not confirm it: never answer
             # such a message from the FAQ; check in gently, with a person and the
             # emergency numbers on offer (utter_check_in).
             self._override(

@@ -50,7 +50,7 @@ def main() -> None:
     ):
         print(f"==> Model up to date: {model.relative_to(ROOT)}")
         return
-    print("==> Training the model (data or config changed; about 3-5 minutes on 2 cores)")
+    print("==> Training the model (data or config changed; under a minute on 2 cores)")
     MODEL_DIR.mkdir(exist_ok=True)
     rasa = Path(sys.executable).with_name("rasa")
     cmd = [

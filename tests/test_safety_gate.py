@@ -1,7 +1,7 @@
 """The safety gate's order: crisis first, then language/noise, then routing.
 
 Real Rasa Message objects through the real gate with the reviewed pattern files; only
-the NLU's prediction is set by hand (what DIET would have said).
+the NLU's prediction is set by hand (what the intent classifier would have said).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def test_a_routing_pattern_still_counts_inside_markup(gate: SafetyGate) -> None:
 
 
 def test_a_phone_number_is_never_a_clinical_question(gate: SafetyGate) -> None:
-    # DIET guessed clinical_question (0.56) for "+1 415 555 8867", which kept it out of
+    # The DIET model of the time guessed clinical_question (0.56) for "+1 415 555 8867", which kept it out of
     # the contact form; digits are never routed on the NLU's guess.
     message = gated(
         gate, "+1 415 555 8867", nlu_intent="clinical_question", nlu_conf=0.56

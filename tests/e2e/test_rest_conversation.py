@@ -65,6 +65,36 @@ def test_request_for_a_person_runs_the_handoff_action(servers: Servers) -> None:
     assert "clinic team" in reply
 
 
+@pytest.mark.parametrize("step", ["name", "details"])
+def test_no_at_any_step_of_the_contact_form_withdraws_consent(
+    servers: Servers, step: str
+) -> None:
+    """A patient who said yes to being contacted and then says "no" (or "not sure")
+    when asked for a name or a number has changed their mind: the form ends, nothing
+    is kept, the team replies in the chat. (It used to answer "anything else?" and ask
+    for the same detail again.)"""
+    sender = new_sender()
+    assert "contact you directly" in texts(
+        servers.say(sender, "can i talk to a human please")
+    )
+    assert "What name" in texts(servers.say(sender, "yes"))
+    if step == "details":
+        assert "phone number or e-mail" in texts(servers.say(sender, "Sam Lee"))
+    reply = texts(servers.say(sender, "no"))
+    assert "The team will reply to you here" in reply
+    assert "Is there anything else" not in reply
+    assert "action_save_handoff_contact" in servers.bot_actions_after_last_user(sender)
+    events = servers.tracker(sender)["events"]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots.get("contact_consent") is False
+    assert slots.get("contact_details") is None
+    # The form is over: the next message joins the open hand-off (as designed while a
+    # person has not yet replied) and nobody asks for contact details again.
+    after = texts(servers.say(sender, "what is ketamine"))
+    assert "added this to your message" in after
+    assert "phone number" not in after and "What name" not in after
+
+
 def test_http_api_requires_a_jwt(servers: Servers) -> None:
     """More cases (expired, wrong secret, ?token=) in test_security_e2e.py."""
     url = f"{servers.rasa_url}/conversations/anyone/tracker"
