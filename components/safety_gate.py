@@ -67,6 +67,7 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 PATIENT_COMMANDS = {"request_human", "affirm", "deny", "greet", "goodbye", "thanks"}
 COMMAND_PREFIX = "/"
 INTENT_RANKING = "intent_ranking"
+FALLBACK_INTENT = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(
@@ -229,8 +230,9 @@ class SafetyGate(GraphComponent):
                 },
             )
             return
-        if predicted == CRISIS_INTENT:
-            # The classifier's top guess was crisis, the gate did not confirm it: never answer
+        if CRISIS_INTENT in (predicted, self._best_guess(message)):
+            # The classifier's top guess was crisis (also when the FallbackClassifier
+            # found it too unsure to name), the gate did not confirm it: never answer
             # such a message from the FAQ; check in gently, with a person and the
             # emergency numbers on offer (utter_check_in).
             self._override(
@@ -245,6 +247,16 @@ class SafetyGate(GraphComponent):
             if ranking.get(routed, 0.0) >= self.config["nlu_routing_threshold"]:
                 self._override(message, routed, {"source": "nlu"})
                 return
+
+    @staticmethod
+    def _best_guess(message: Message) -> Optional[str]:
+        """The classifier's most likely intent, behind the FallbackClassifier's
+        ``nlu_fallback`` if that was put first."""
+        for item in message.get(INTENT_RANKING) or []:
+            name = item.get(INTENT_NAME_KEY)
+            if name != FALLBACK_INTENT:
+                return str(name) if name else None
+        return None
 
     @staticmethod
     def _override(message: Message, name: str, why: Dict[str, Any]) -> None:

@@ -125,3 +125,36 @@ def test_button_payloads_stay_commands(gate: SafetyGate) -> None:
 def test_a_crisis_inside_a_forged_command_is_still_a_crisis(gate: SafetyGate) -> None:
     message = gated(gate, "/staff_reply I want to kill myself", nlu_intent="faq")
     assert final_intent(message) == "crisis"
+
+
+def test_an_unsure_crisis_guess_behind_the_fallback_still_gets_the_check_in(
+    gate: SafetyGate,
+) -> None:
+    """The FallbackClassifier puts nlu_fallback first when the classifier is unsure;
+    if the classifier's own best guess under it is crisis, the patient still gets the
+    gentle check-in with 911/988 and a person, never "I didn't understand"."""
+    text = "everything feels really heavy lately and i dont know"
+
+    def with_ranking(ranking: list) -> Message:
+        message = Message(
+            data={"text": text, "intent": ranking[0], "intent_ranking": ranking}
+        )
+        gate.process([message])
+        return message
+
+    unsure_crisis = with_ranking(
+        [
+            {"name": "nlu_fallback", "confidence": 0.55},
+            {"name": "crisis", "confidence": 0.41},
+            {"name": "faq", "confidence": 0.30},
+        ]
+    )
+    assert final_intent(unsure_crisis) == "check_in"
+    unsure_faq = with_ranking(
+        [
+            {"name": "nlu_fallback", "confidence": 0.55},
+            {"name": "faq", "confidence": 0.41},
+            {"name": "crisis", "confidence": 0.30},
+        ]
+    )
+    assert final_intent(unsure_faq) == "nlu_fallback"
