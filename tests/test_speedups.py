@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Callable, Dict, List
 
 import jsonschema
 import pytest
@@ -126,3 +126,81 @@ def test_valid_responses_skip_the_slow_validator(monkeypatch: Any) -> None:
     action = RemoteAction("action_handoff", None)
     for result in REALISTIC_VALID:
         assert action._validate_action_result(result) is True
+
+
+# --- The graph runner without dask ------------------------------------------------------
+
+
+class _Recorder:
+    calls: List[str] = []
+
+
+def _component(name: str, combine: Callable[..., Any]) -> Any:
+    from rasa.engine.graph import GraphComponent
+
+    class Node(GraphComponent):
+        @classmethod
+        def create(cls, *args: Any, **kwargs: Any) -> Any:
+            return cls()
+
+        def run(self, **kwargs: Any) -> Any:
+            _Recorder.calls.append(name)
+            return combine(**kwargs)
+
+    Node.__name__ = f"Node_{name}"
+    return Node
+
+
+def _diamond_schema() -> Any:
+    """message -> a, a -> b, a -> c, (b, c) -> d (target); e is not needed by d."""
+    from rasa.engine.graph import GraphSchema, SchemaNode
+
+    def node(name: str, needs: Dict[str, str], fn: Callable[..., Any], target=False):  # type: ignore[no-untyped-def]
+        return SchemaNode(
+            needs=needs,
+            uses=_component(name, fn),
+            constructor_name="create",
+            fn="run",
+            config={},
+            eager=True,
+            is_target=target,
+        )
+
+    return GraphSchema(
+        {
+            "a": node("a", {"text": "__message__"}, lambda text: text.upper()),
+            "b": node("b", {"x": "a"}, lambda x: x + "-b"),
+            "c": node("c", {"x": "a"}, lambda x: x + "-c"),
+            "d": node(
+                "d", {"left": "b", "right": "c"}, lambda left, right: [left, right], True
+            ),
+            "e": node("e", {"x": "a"}, lambda x: x + "-e"),
+        }
+    )
+
+
+def test_graph_runs_give_what_dask_gives(tmp_path: Any) -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    schema = _diamond_schema()
+    runner = DaskGraphRunner.create(
+        schema, LocalModelStorage(tmp_path), ExecutionContext(schema, "test")
+    )
+    speedups.install()
+    with_dask = speedups._DASK_RUN
+    for targets in (None, ["d"], ["b", "e"], ["a", "d"]):
+        _Recorder.calls = []
+        expected = with_dask(runner, {"__message__": "hi"}, targets)
+        dask_calls = sorted(_Recorder.calls)
+        _Recorder.calls = []
+        got = speedups.run_graph_directly(runner, {"__message__": "hi"}, targets)
+        assert got == expected
+        assert sorted(_Recorder.calls) == dask_calls  # each needed node once, no more
+    assert expected == {"a": "HI", "d": ["HI-b", "HI-c"]}
+    # Rasa's own input check still applies (an input value naming a node).
+    with pytest.raises(GraphRunError):
+        speedups.run_graph_directly(runner, {"__message__": "a"}, ["d"])
+    assert DaskGraphRunner.run is speedups.run_graph_directly
