@@ -5,7 +5,12 @@ running ones with --rasa-url), then, for each channel and each concurrency level
 closed-loop simulated patients for a fixed time. Each patient plays a realistic mixed
 conversation (FAQ questions, clinic facts, a clinical question handed to a person with
 the consent form, a contraindication question, now and then a crisis message) with a
-new conversation id, and starts another when done. Prints throughput, p50/p95/p99
+new conversation id, and starts another when done (over socket.io: a new web-chat
+session on a websocket, as the widget in a browser). With ``--pace 0`` a patient sends
+the next message as soon as the reply arrives (the server's saturation point: latency is
+then mostly the queue, 50 patients / throughput); with ``--pace 0.45`` each patient sends
+at most one message every 0.45 s, so 50 patients offer about 110 messages a second.
+Prints throughput, p50/p95/p99
 latency (all messages, and those whose reply goes through the action server), errors,
 the CPU time each process (and the simulated patients themselves) spent per message,
 and each server's resident memory (now and peak).
@@ -15,7 +20,7 @@ one patient p95 <= 40 ms through the action server; 50 at once >= 100 messages/s
 p95 <= 300 ms and no errors; Rasa server resident memory <= 1.0 GB.
 
 Usage: .venv/bin/python benchmarks/bench_load.py [--seconds 20] [--levels 1,10,50]
-                                                 [--channels rest,socketio]
+                                  [--channels rest,socketio] [--pace 0,0.45]
 The servers run in the profile of the environment: for the production profile with two
 Rasa worker processes (Redis locks make that safe), run
   KAT_PROFILE=production SANIC_WORKERS=2 bash -c 'source scripts/env.sh &&
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import random
@@ -35,10 +41,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
-import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -219,25 +224,88 @@ async def rest_patient(
                     result.action_latencies.append(elapsed)
 
 
+class WebSocketChat:
+    """The web chat's side of Socket.IO over a websocket, as a browser speaks it.
+
+    python-socketio's own client reaches websockets only through an aiohttp newer than
+    the one Rasa 3.6 pins, and long-polling (one HTTP request per poll) costs the server
+    far more than a browser's websocket does. This speaks the few frames the widget uses
+    (Engine.IO 4 / Socket.IO 5: open, connect, event, ping/pong) with ``websockets``.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = (
+            url.replace("http://", "ws://").replace("https://", "wss://")
+            + "/socket.io/?EIO=4&transport=websocket"
+        )
+        self.ws: Any = None
+        self.events: asyncio.Queue = asyncio.Queue()
+        self.reader: Optional[asyncio.Task] = None
+
+    async def connect(self, timeout: float = 30) -> None:
+        import websockets
+
+        self.ws = await asyncio.wait_for(
+            websockets.connect(self.url, origin="http://127.0.0.1"), timeout
+        )
+        opened = await asyncio.wait_for(self.ws.recv(), timeout)
+        if not str(opened).startswith("0"):
+            raise ConnectionError(f"unexpected Engine.IO open frame {opened!r}")
+        await self.ws.send("40")
+        self.reader = asyncio.create_task(self._read())
+        name, _ = await asyncio.wait_for(self.events.get(), timeout)
+        if name != "connect":
+            raise ConnectionError(f"namespace not joined: {name}")
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self.ws:
+                text = str(frame)
+                if text == "2":  # Engine.IO ping -> pong
+                    await self.ws.send("3")
+                elif text.startswith("40"):
+                    self.events.put_nowait(("connect", None))
+                elif text.startswith("42"):
+                    name, *args = json.loads(text[2:])
+                    self.events.put_nowait((name, args[0] if args else None))
+        except Exception:  # noqa: BLE001 - the socket closed; waiters time out
+            return
+
+    async def emit(self, name: str, data: Any) -> None:
+        await self.ws.send("42" + json.dumps([name, data]))
+
+    async def close(self) -> None:
+        if self.reader:
+            self.reader.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+
+
 async def socketio_conversation(
     url: str, steps: List[Step], deadline: float, result: Result, pace: Pace
 ) -> None:
     """One web-chat session playing one conversation."""
-    # Long-polling: python-engineio's websocket client needs a newer aiohttp than the
-    # one Rasa pins. Browsers use websockets (lower overhead than these figures).
-    client = socketio.AsyncClient(reconnection=False)
+    chat = WebSocketChat(url)
     replies: asyncio.Queue = asyncio.Queue()
-    session: asyncio.Queue = asyncio.Queue()
-    client.on("session_confirm", lambda data: session.put_nowait(data))
-    client.on("bot_uttered", lambda data: replies.put_nowait(time.perf_counter()))
     try:
-        await client.connect(url, transports=["polling"], socketio_path="socket.io")
-        await client.emit("session_request", {})
-        await asyncio.wait_for(session.get(), 30)
+        await chat.connect()
+        await chat.emit("session_request", {})
+        while True:
+            name, _ = await asyncio.wait_for(chat.events.get(), 30)
+            if name == "session_confirm":
+                break
     except Exception as exc:  # noqa: BLE001 - counted, the benchmark goes on
         result.error(f"connect {type(exc).__name__}")
-        await client.disconnect()
+        await chat.close()
         return
+
+    async def collect() -> None:
+        while True:
+            name, _ = await chat.events.get()
+            if name == "bot_uttered":
+                replies.put_nowait(time.perf_counter())
+
+    collector = asyncio.create_task(collect())
     try:
         for text, via_actions in steps:
             await pace.wait()
@@ -246,7 +314,7 @@ async def socketio_conversation(
             while not replies.empty():
                 replies.get_nowait()
             start = time.perf_counter()
-            await client.emit("user_uttered", {"message": text})
+            await chat.emit("user_uttered", {"message": text})
             try:
                 # Time to the first reply message (later ones follow within ms).
                 first = await asyncio.wait_for(replies.get(), 60)
@@ -263,7 +331,8 @@ async def socketio_conversation(
                 except asyncio.TimeoutError:
                     break
     finally:
-        await client.disconnect()
+        collector.cancel()
+        await chat.close()
 
 
 async def socketio_patient(
@@ -317,10 +386,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument(
         "--pace",
-        default="0",
+        default="0,0.45",
         help="seconds between one patient's messages, comma-separated for several "
-        "runs (0: back to back, the server's saturation point; 0.5: 50 patients "
-        "offer 100 msg/s)",
+        "runs (0: back to back, the server's saturation point; 0.45: 50 patients "
+        "offer about 110 msg/s)",
     )
     parser.add_argument("--rasa-url", help="use running servers instead of starting them")
     args = parser.parse_args()
