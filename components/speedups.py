@@ -133,7 +133,7 @@ def run_graph_directly(
 
 def install() -> None:
     """Install the speed-ups (idempotent)."""
-    global _INSTALLED
+    global _INSTALLED, _DASK_RUN
     if _INSTALLED:
         return
     from rasa.core.actions.action import RemoteAction
@@ -141,7 +141,6 @@ def install() -> None:
     from rasa.shared.core.events import Event
 
     RemoteAction._validate_action_result = _validate_action_result
-    global _DASK_RUN
     _DASK_RUN = DaskGraphRunner.run
     DaskGraphRunner.run = run_graph_directly
     Event.resolve_by_type = staticmethod(
