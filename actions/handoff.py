@@ -121,3 +121,38 @@ class ActionHandoff(Action):
             # data/rules/handoff.yml starts the consent form when this is true.
             events.append(SlotSet("handoff_offer_contact", True))
         return events
+
+
+class ActionAddToHandoff(Action):
+    """After a crisis, put each further message on the open (urgent) ticket, silently.
+
+    The SafetyPolicy answers such messages with ``utter_crisis_followup`` (still here, a
+    person is coming, the emergency numbers) and then runs this, so the person who
+    picks up the ticket reads everything the patient wrote after the crisis ("I already
+    took them") — not only the message that raised the alarm. Says nothing itself: the
+    patient has just been answered.
+    """
+
+    def name(self) -> Text:
+        return "action_add_to_handoff"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Dict[Text, Any]]:
+        try:
+            store = default_store()
+            ticket = store.open_ticket_for(tracker.sender_id)
+            if ticket is None:
+                return []
+            latest = transcript(
+                [e for e in tracker.events if e.get("event") == "user"][-1:]
+            )
+            store.append_messages(ticket.id, latest, urgent=True)
+        except Exception:  # the patient already has the emergency numbers
+            logger.exception("could not add a message after a crisis to its ticket")
+            return []
+        logger.info("hand-off ticket %s updated after a crisis", ticket.id)
+        return []

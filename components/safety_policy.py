@@ -10,7 +10,8 @@ Highest priority of all policies (config.yml). Deterministic, no training:
 * After a crisis earlier in this session, the assistant does not go back to cheerful FAQ
   chatter: any further message (except an explicit request for a person, which the
   hand-off rule answers) gets ``utter_crisis_followup`` — still here, a person is coming,
-  the emergency numbers again.
+  the emergency numbers again — and, while the ticket is open, ``action_add_to_handoff``
+  puts the message on the urgent ticket for the person who picks it up.
 * While a hand-off ticket is open (slot ``handoff_active``, set by action_handoff and
   cleared when staff resolve), every patient message goes to ``action_handoff``, which
   adds it to the ticket and acknowledges it — the patient never meets silence.
@@ -41,6 +42,7 @@ CRISIS_INTENT = "crisis"
 CRISIS_HELP = "utter_crisis_help"
 CRISIS_FOLLOWUP = "utter_crisis_followup"
 HANDOFF = "action_handoff"
+ADD_TO_HANDOFF = "action_add_to_handoff"
 DEACTIVATE_LOOP = "action_deactivate_loop"
 LISTEN = "action_listen"
 HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
@@ -153,6 +155,8 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
             if tracker.active_loop_name and DEACTIVATE_LOOP not in done:
                 return DEACTIVATE_LOOP
             return CRISIS_FOLLOWUP
+        if tracker.get_slot("handoff_active") and ADD_TO_HANDOFF not in done:
+            return ADD_TO_HANDOFF  # the person on the urgent ticket reads this too
         return LISTEN
     if intent == FALLBACK_INTENT and not tracker.get_slot("handoff_active"):
         earlier = [

@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionHandoff
+from actions.handoff import ActionAddToHandoff, ActionHandoff
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +93,34 @@ async def test_out_of_hours_says_when_to_expect_a_reply(
         "utter_handoff_confirmation",
         "utter_handoff_out_of_hours",
     ]
+
+
+async def test_messages_after_a_crisis_join_the_urgent_ticket_silently(
+    tracker_factory, temp_store  # type: ignore[no-untyped-def]
+) -> None:
+    await ActionHandoff().run(
+        CollectingDispatcher(), tracker_factory(text="i want to die", intent="crisis"), {}
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionAddToHandoff().run(
+        dispatcher, tracker_factory(text="i already took them", intent="faq"), {}
+    )
+    assert dispatcher.messages == [] and events == []
+    [ticket] = temp_store.list_tickets()
+    assert ticket.urgent
+    assert [m["text"] for m in ticket.transcript] == [
+        "i want to die",
+        "i already took them",
+    ]
+
+
+async def test_adding_after_a_crisis_without_a_ticket_or_store_does_nothing(
+    tracker_factory, temp_store, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(text="hello?", intent="greet")
+    assert await ActionAddToHandoff().run(dispatcher, tracker, {}) == []
+    assert temp_store.list_tickets() == []  # no ticket is opened here
+    monkeypatch.setenv("KAT_HANDOFF_DB_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert await ActionAddToHandoff().run(dispatcher, tracker, {}) == []
+    assert dispatcher.messages == []

@@ -152,3 +152,33 @@ def test_second_misunderstanding_in_a_row_goes_to_a_person() -> None:
         user("nlu_fallback"),
     ]
     assert predict(second) == "action_handoff"
+
+
+def test_after_a_crisis_each_message_also_goes_on_the_open_ticket() -> None:
+    from rasa.shared.core.slots import BooleanSlot
+
+    slot = BooleanSlot("handoff_active", mappings=[], influence_conversation=False)
+    events: List[Event] = [
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+        SlotSet("handoff_active", True),
+        listen(),
+        user("faq"),
+    ]
+
+    def next_action() -> Optional[str]:
+        state = DialogueStateTracker.from_events("patient", events, slots=[slot])
+        return next_safety_action(state)
+
+    assert next_action() == "utter_crisis_followup"
+    events.append(ActionExecuted("utter_crisis_followup"))
+    assert next_action() == "action_add_to_handoff"
+    events.append(ActionExecuted("action_add_to_handoff"))
+    assert next_action() == "action_listen"
+    # Once staff closed the ticket there is nothing to add it to.
+    events[4] = SlotSet("handoff_active", False)
+    events.pop()  # no action_add_to_handoff this time
+    assert events[-1] == ActionExecuted("utter_crisis_followup")
+    assert next_action() == "action_listen"

@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
@@ -233,6 +233,38 @@ def test_inbox_page_in_real_chromium(setup: Dict[str, Any]) -> None:
         browser.close()
     phone.wait_for("a clinician will call you today")
     assert (ARTIFACTS / "staff-inbox.png").stat().st_size > 10_000
+
+
+def test_what_a_patient_writes_after_a_crisis_is_on_the_urgent_ticket(
+    setup: Dict[str, Any]
+) -> None:
+    """The person who picks up an urgent ticket reads everything written after the
+    alarm, not only the message that raised it."""
+    servers: Servers = setup["servers"]
+    phone: Receiver = setup["phone"]
+    sender = f"crisis-{uuid.uuid4().hex}"
+    patient_says(servers, sender, "i dont want to be alive anymore")
+    phone.wait_for("988")
+    patient_says(servers, sender, "what are the side effects")
+    phone.wait_for("I'm still here with you")
+    patient_says(servers, sender, "i already took the whole bottle")
+    staff = login(servers)
+    deadline = time.monotonic() + 30
+    texts_on_ticket: List[str] = []
+    while time.monotonic() < deadline:
+        tickets = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()
+        mine = [t for t in tickets["tickets"] if t["conversation_id"] == sender]
+        detail = staff.get(
+            f"{servers.inbox_url}/api/tickets/{mine[0]['id']}", timeout=10
+        ).json()
+        texts_on_ticket = [m.get("text") for m in detail["transcript"]]
+        if "i already took the whole bottle" in texts_on_ticket:
+            break
+        time.sleep(0.5)
+    assert len(mine) == 1 and detail["urgent"] is True
+    assert "i dont want to be alive anymore" in texts_on_ticket
+    assert "what are the side effects" in texts_on_ticket
+    assert "i already took the whole bottle" in texts_on_ticket
 
 
 def test_contact_details_only_with_consent_and_never_logged(
