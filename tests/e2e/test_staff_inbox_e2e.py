@@ -233,6 +233,20 @@ def test_inbox_page_in_real_chromium(setup: Dict[str, Any]) -> None:
         browser.close()
     phone.wait_for("a clinician will call you today")
     assert (ARTIFACTS / "staff-inbox.png").stat().st_size > 10_000
+    # The consent question was open when the staff reply came: the form ends instead of
+    # asking it again under the clinician's message.
+    time.sleep(2)
+    mine = [
+        json.loads(p["body"]).get("text", "")
+        for p in phone.posts
+        if json.loads(p["body"]).get("recipient_id") == sender
+    ]
+    staff_at = max(i for i, t in enumerate(mine) if "clinician will call you" in t)
+    assert not any("contact you directly" in t for t in mine[staff_at + 1 :]), mine
+    assert any("contact you directly" in t for t in mine[:staff_at])
+    events = servers.tracker(sender)["events"]
+    loops = [e.get("name") for e in events if e.get("event") == "active_loop"]
+    assert loops[-1] is None
 
 
 def test_what_a_patient_writes_after_a_crisis_is_on_the_urgent_ticket(
