@@ -32,6 +32,11 @@ def _clinic_open() -> bool:
         return True
 
 
+def latest_user_message(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The patient's latest message as a one-entry ticket transcript."""
+    return transcript([e for e in tracker.events if e.get("event") == "user"][-1:])
+
+
 def _channel(tracker: Tracker) -> str:
     return str(tracker.get_latest_input_channel() or "unknown")
 
@@ -62,10 +67,9 @@ class ActionHandoff(Action):
             store = default_store()
             ticket = store.open_ticket_for(tracker.sender_id)
             if ticket is not None:
-                latest = transcript(
-                    [e for e in tracker.events if e.get("event") == "user"][-1:]
+                store.append_messages(
+                    ticket.id, latest_user_message(tracker), urgent=decision.urgent
                 )
-                store.append_messages(ticket.id, latest, urgent=decision.urgent)
                 created = False
             else:
                 ticket = store.open_ticket(
@@ -147,10 +151,7 @@ class ActionAddToHandoff(Action):
             ticket = store.open_ticket_for(tracker.sender_id)
             if ticket is None:
                 return []
-            latest = transcript(
-                [e for e in tracker.events if e.get("event") == "user"][-1:]
-            )
-            store.append_messages(ticket.id, latest, urgent=True)
+            store.append_messages(ticket.id, latest_user_message(tracker), urgent=True)
         except Exception:  # the patient already has the emergency numbers
             logger.exception("could not add a message after a crisis to its ticket")
             return []
