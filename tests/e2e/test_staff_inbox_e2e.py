@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
@@ -74,6 +74,16 @@ def login(servers: Servers) -> requests.Session:
     )
     assert reply.status_code == 200
     return session
+
+
+def tickets_of(
+    staff: requests.Session, servers: Servers, sender: str
+) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+    """This conversation's tickets as listed, and the first one in full."""
+    listed = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()
+    mine = [t for t in listed["tickets"] if t["conversation_id"] == sender]
+    detail = staff.get(f"{servers.inbox_url}/api/tickets/{mine[0]['id']}", timeout=10)
+    return mine, detail.json()
 
 
 def test_clinical_question_reaches_a_person_and_back(setup: Dict[str, Any]) -> None:
@@ -266,11 +276,7 @@ def test_what_a_patient_writes_after_a_crisis_is_on_the_urgent_ticket(
     deadline = time.monotonic() + 30
     texts_on_ticket: List[str] = []
     while time.monotonic() < deadline:
-        tickets = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()
-        mine = [t for t in tickets["tickets"] if t["conversation_id"] == sender]
-        detail = staff.get(
-            f"{servers.inbox_url}/api/tickets/{mine[0]['id']}", timeout=10
-        ).json()
+        mine, detail = tickets_of(staff, servers, sender)
         texts_on_ticket = [m.get("text") for m in detail["transcript"]]
         if "i already took the whole bottle" in texts_on_ticket:
             break
@@ -301,11 +307,7 @@ def test_contact_details_only_with_consent_and_never_logged(
     phone.wait_for("the team will use those details only")
 
     staff = login(servers)
-    tickets = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()["tickets"]
-    mine = [t for t in tickets if t["conversation_id"] == sender]
-    detail = staff.get(
-        f"{servers.inbox_url}/api/tickets/{mine[0]['id']}", timeout=10
-    ).json()
+    _, detail = tickets_of(staff, servers, sender)
     assert detail["contact"] == {"name": "Sam Lee", "email": "sam.lee@example.com"}
     for name in ("rasa", "actions", "inbox"):
         assert "sam.lee@example.com" not in servers.log_tail(name, lines=100000)
