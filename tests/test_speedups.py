@@ -204,3 +204,36 @@ def test_graph_runs_give_what_dask_gives(tmp_path: Any) -> None:
     with pytest.raises(GraphRunError):
         speedups.run_graph_directly(runner, {"__message__": "a"}, ["d"])
     assert DaskGraphRunner.run is speedups.run_graph_directly
+
+
+def test_model_load_freezes_the_loaded_heap_and_unfreezes_before_the_next() -> None:
+    """Objects alive after a model load leave the garbage collector's walks; loading
+    another model first makes them collectable again."""
+    import gc
+
+    seen: List[int] = []
+
+    def load_model(_agent: Any, path: str) -> str:
+        seen.append(gc.get_freeze_count())
+        return f"loaded {path}"
+
+    gc.unfreeze()
+    try:
+        wrapped = speedups.freezing_after_load(load_model)
+        assert wrapped(None, "first.tar.gz") == "loaded first.tar.gz"
+        frozen = gc.get_freeze_count()
+        assert seen == [0]
+        assert frozen > 1000  # this test process's modules, classes, functions ...
+        wrapped(None, "second.tar.gz")
+        assert seen == [0, 0]  # unfrozen while the next model loads
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
+
+
+def test_install_wraps_agent_load_model() -> None:
+    from rasa.core.agent import Agent
+
+    speedups.install()
+    assert Agent.load_model.__name__ == "load_model"  # functools.wraps
+    assert Agent.load_model.__wrapped__.__qualname__ == "Agent.load_model"
