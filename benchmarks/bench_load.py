@@ -19,8 +19,12 @@ A benchmark, not a test: it asserts nothing. The issue's targets on a 2-core mac
 one patient p95 <= 40 ms through the action server; 50 at once >= 100 messages/s with
 p95 <= 300 ms and no errors; Rasa server resident memory <= 1.0 GB.
 
+With ``--probe`` the servers it starts load benchmarks/probe/sitecustomize.py, and each
+level also prints the garbage collector's pauses in the Rasa server and where a web-chat
+message's time goes (bytes in -> Engine.IO -> handler -> first reply -> written).
+
 Usage: .venv/bin/python benchmarks/bench_load.py [--seconds 20] [--levels 1,10,50]
-                                  [--channels rest,socketio] [--pace 0,0.45]
+                                  [--channels rest,socketio] [--pace 0,0.45] [--probe]
 The servers run in the profile of the environment: for the production profile with two
 Rasa worker processes (Redis locks make that safe), run
   KAT_PROFILE=production SANIC_WORKERS=2 bash -c 'source scripts/env.sh &&
@@ -47,7 +51,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.harness import Servers  # noqa: E402
+from tests.e2e.harness import ROOT, Servers  # noqa: E402
 
 # (message, goes through the action server?)
 Step = Tuple[str, bool]
@@ -366,6 +370,46 @@ def cpu_report(before: Dict[str, float], after: Dict[str, float], messages: int)
     return "           CPU ms/msg: " + ", ".join(parts)
 
 
+class ProbeReader:
+    """Summarises what benchmarks/probe/sitecustomize.py wrote since the last call."""
+
+    STAGES = ["in->engine.io", "->handler", "handler->reply", "->written"]
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def report(self) -> str:
+        if not self.path.exists():
+            return "           probe: nothing recorded"
+        with self.path.open() as probe:
+            probe.seek(self.offset)
+            lines = probe.read().splitlines()
+            self.offset = probe.tell()
+        pauses: Dict[str, List[float]] = {"0": [], "1": [], "2": []}
+        stages: List[List[float]] = [[] for _ in self.STAGES]
+        for line in lines:
+            kind, *values = line.split()
+            if kind == "gc" and len(values) == 2:
+                pauses.setdefault(values[0], []).append(float(values[1]))
+            elif kind == "sio" and len(values) == 5:
+                times = [float(v) for v in values]
+                for i in range(4):
+                    stages[i].append(1000 * (times[i + 1] - times[i]))
+        gc_part = "; ".join(
+            f"gen{gen} {len(ms)}x, max {max(ms):.0f} ms, total {sum(ms):.0f} ms"
+            for gen, ms in sorted(pauses.items())
+            if ms
+        )
+        text = f"           probe: garbage collections {gc_part or 'none'}"
+        if stages[0]:
+            text += "\n           probe: web-chat message p50/p95 ms: " + ", ".join(
+                f"{name} {percentile(ms, 50):.1f}/{percentile(ms, 95):.1f}"
+                for name, ms in zip(self.STAGES, stages, strict=True)
+            )
+        return text
+
+
 def report(channel: str, users: int, result: Result, wall: float) -> str:
     ms = [x * 1000 for x in result.latencies]
     action_ms = [x * 1000 for x in result.action_latencies]
@@ -392,24 +436,37 @@ def main() -> None:
         "offer about 110 msg/s)",
     )
     parser.add_argument("--rasa-url", help="use running servers instead of starting them")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="servers started here record garbage-collector pauses and web-chat stage "
+        "times (benchmarks/probe/sitecustomize.py); printed per level",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
 
     servers: Optional[Servers] = None
     tmp = tempfile.TemporaryDirectory()
+    probe: Optional[ProbeReader] = None
     if args.rasa_url:
         url = args.rasa_url.rstrip("/")
+        if args.probe:
+            print("--probe needs servers started by this script; ignored")
     else:
-        servers = Servers(
-            workdir=Path(tmp.name),
-            extra_env={
-                "KAT_WEB_SESSION_SECRET": uuid.uuid4().hex,
-                "KAT_WEB_ORIGINS": "http://127.0.0.1",
-                # The notification webhook is off: the benchmark measures the assistant.
-                "KAT_NOTIFY_URL": "",
-            },
-        )
+        extra_env = {
+            "KAT_WEB_SESSION_SECRET": uuid.uuid4().hex,
+            "KAT_WEB_ORIGINS": "http://127.0.0.1",
+            # The notification webhook is off: the benchmark measures the assistant.
+            "KAT_NOTIFY_URL": "",
+        }
+        if args.probe:
+            probe = ProbeReader(Path(tmp.name) / "probe.txt")
+            extra_env["KAT_PROBE_FILE"] = str(probe.path)
+            extra_env["PYTHONPATH"] = os.pathsep.join(
+                [str(Path(__file__).resolve().parent / "probe"), str(ROOT)]
+            )
+        servers = Servers(workdir=Path(tmp.name), extra_env=extra_env)
         print("starting the action server and the Rasa server ...", flush=True)
         servers.start_actions()
         servers.start_rasa()
@@ -420,6 +477,8 @@ def main() -> None:
             f"Python {platform.python_version()}, {platform.platform()}"
         )
         asyncio.run(run_level(channels[0], url, 2, args.warmup, seed=999))
+        if probe:
+            probe.report()  # start-up and warm-up are not part of any level
         print(
             f"\n{'channel':<9}{'users':>4}  {'msgs':>6}  {'msg/s':>7}  "
             f"{'p50':>6} {'p95':>6} {'p99':>6}  {'act50':>6} {'act95':>6}  errors"
@@ -443,6 +502,8 @@ def main() -> None:
                     )
                     print(report(channel, users, result, wall), flush=True)
                     print(cpu_report(before, cpu_snapshot(pids), len(result.latencies)))
+                    if probe:
+                        print(probe.report(), flush=True)
         print(
             "(latencies in ms; act = messages whose reply goes through the action server)"
         )
