@@ -71,9 +71,11 @@ echo "==> Starting the action server on port $ACTION_PORT"
 "$VENV_BIN/python" -m actions.server --port "$ACTION_PORT" &
 pids+=($!)
 echo "==> Starting the Rasa server on http://$BIND:$RASA_PORT"
-"$VENV_BIN/rasa" run --model models/kat-assistant.tar.gz --endpoints "$KAT_ENDPOINTS" \
-  --credentials "$KAT_VAR_DIR/credentials.yml" --interface "$BIND" --port "$RASA_PORT" \
-  --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 "${CORS_ARGS[@]}" \
+# scripts/rasa_run.py is `rasa run` with the HTTP API on and its JWT secret taken from
+# RASA_JWT_SECRET: a secret on the command line would show in `ps` to every local user.
+"$VENV_BIN/python" scripts/rasa_run.py run --model models/kat-assistant.tar.gz \
+  --endpoints "$KAT_ENDPOINTS" --credentials "$KAT_VAR_DIR/credentials.yml" \
+  --interface "$BIND" --port "$RASA_PORT" "${CORS_ARGS[@]}" \
   --logging-config-file logging.yml &
 pids+=($!)
 

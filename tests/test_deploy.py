@@ -166,3 +166,22 @@ def test_production_endpoints_take_every_host_and_credential_from_env() -> None:
     assert production["tracker_store"]["type"] == (
         "components.tracker_store.ResilientSQLTrackerStore"
     )
+
+
+def test_rasa_image_keeps_the_jwt_secret_off_the_command_line() -> None:
+    """The image starts Rasa through scripts/rasa_run.py (secret from RASA_JWT_SECRET);
+    no values file passes a secret, or a reference to one, as an argument."""
+    dockerfile = (DOCKER / "rasa.Dockerfile").read_text()
+    assert 'ENTRYPOINT ["python", "/app/scripts/rasa_run.py"]' in dockerfile
+    assert "COPY scripts/rasa_run.py /app/scripts/rasa_run.py" in dockerfile
+    for path in values_files():
+        values = yaml.safe_load(path.read_text())
+        for arg in (values.get("args") or []) + (values.get("command") or []):
+            assert not re.search(r"(?i)secret|token|password|--enable-api", str(arg)), (
+                path.name,
+                arg,
+            )
+    rasa = yaml.safe_load((HELM / "rasa-values.yml").read_text())
+    assert rasa["args"][0] == "run"
+    names = {entry["name"] for entry in rasa["extraEnv"]}
+    assert "RASA_JWT_SECRET" in names

@@ -13,6 +13,9 @@ COPY components/ /app/components/
 COPY channels/ /app/channels/
 COPY content/ /app/content/
 COPY scripts/build_spacy_pipeline.py /app/scripts/build_spacy_pipeline.py
+# `rasa run` with the HTTP API's JWT secret from RASA_JWT_SECRET, never on the command
+# line (which every process in the container, and monitoring, can read).
+COPY scripts/rasa_run.py /app/scripts/rasa_run.py
 # Only the production endpoints: in Kubernetes the chart mounts its own endpoints.yml and
 # credentials.yml (rendered from deploy/helm/rasa-values.yml); the embedded SQLite
 # endpoints.yml is deliberately not in the image.
@@ -28,5 +31,7 @@ ENV PYTHONPATH=/app \
     RASA_TELEMETRY_ENABLED=false
 USER 1001
 EXPOSE 5005
-# The image's entrypoint is `rasa`; the Helm values pass the full `run ...` arguments.
+# Instead of the image's `rasa` entrypoint: the launcher adds --enable-api, the secret
+# from RASA_JWT_SECRET and --jwt-method HS256. The Helm values pass the `run ...` arguments.
+ENTRYPOINT ["python", "/app/scripts/rasa_run.py"]
 CMD ["run", "--model", "models/kat-assistant.tar.gz", "--endpoints", "endpoints.production.yml", "--port", "5005"]

@@ -149,7 +149,10 @@ class Servers:
         proc = self._spawn(
             "rasa",
             [
-                str(VENV_BIN / "rasa"),
+                # As scripts/run.sh: the HTTP API's JWT secret comes from RASA_JWT_SECRET
+                # (env()), never from the command line.
+                str(VENV_BIN / "python"),
+                str(ROOT / "scripts" / "rasa_run.py"),
                 "run",
                 "--model",
                 str(MODEL),
@@ -161,11 +164,6 @@ class Servers:
                 "127.0.0.1",
                 "--port",
                 str(self.rasa_port),
-                "--enable-api",
-                "--jwt-secret",
-                self.jwt_secret,
-                "--jwt-method",
-                "HS256",
                 *self.cors_args(),
                 *self.logging_args(),
             ],

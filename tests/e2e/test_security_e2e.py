@@ -1,6 +1,7 @@
 """Security of the running servers (issue #7), against the real processes.
 
-- Rasa's HTTP API: only short-lived JWTs in the Authorization header (no ?token=).
+- Rasa's HTTP API: only short-lived JWTs in the Authorization header (no ?token=); the
+  secret that signs them is not on any server's command line (scripts/rasa_run.py).
 - CORS: only the origins in KAT_CORS_ORIGINS; the staff inbox sends no CORS headers.
 - The action server: bound to 127.0.0.1, /webhook only with the shared secret header.
 - Logs at the default level hold no message text and no contact details.
@@ -82,6 +83,22 @@ def test_http_api_accepts_only_a_valid_jwt_in_the_header(servers: Servers) -> No
 
 def allow_origin(response: requests.Response) -> object:
     return response.headers.get("Access-Control-Allow-Origin")
+
+
+def test_jwt_secret_not_on_any_command_line(servers: Servers) -> None:
+    """Every local user can read a process's command line (ps, /proc/<pid>/cmdline);
+    the secret that signs API tokens reaches Rasa through the environment instead."""
+    assert servers.token  # the secret is in use: the test above signs with it
+    for name, proc in servers.procs.items():
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode()
+        assert servers.jwt_secret not in cmdline, name
+        assert "--jwt-secret" not in cmdline, name
+    rasa_cmdline = Path(f"/proc/{servers.procs['rasa'].pid}/cmdline").read_bytes()
+    assert b"rasa_run.py" in rasa_cmdline
+    status = requests.get(
+        f"{servers.rasa_url}/status", headers=servers.api_headers(), timeout=10
+    )
+    assert status.status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/status"])

@@ -1,0 +1,63 @@
+"""The Rasa launcher keeps the JWT secret off the command line (scripts/rasa_run.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+from rasa_run import LaunchError, rasa_argv  # noqa: E402
+
+SECRET = "s" * 40
+
+
+def test_adds_the_api_and_the_secret_from_the_environment() -> None:
+    argv = rasa_argv(["run", "--port", "5005"], {"RASA_JWT_SECRET": SECRET})
+    assert argv[:4] == ["rasa", "run", "--port", "5005"]
+    assert argv[4:] == [
+        "--enable-api",
+        "--jwt-secret",
+        SECRET,
+        "--jwt-method",
+        "HS256",
+    ]
+
+
+@pytest.mark.parametrize("secret", [None, "", "short-secret"])
+def test_refuses_a_missing_or_short_secret(secret: str | None) -> None:
+    environ = {} if secret is None else {"RASA_JWT_SECRET": secret}
+    with pytest.raises(LaunchError, match="RASA_JWT_SECRET"):
+        rasa_argv(["run"], environ)
+
+
+@pytest.mark.parametrize(
+    "arg",
+    [
+        "--jwt-secret",
+        "--jwt-secret=abc",
+        "--jwt",  # argparse would take the prefix
+        "--auth-token",
+        "--auth",
+        "-t",
+        "-tsecret",
+        "--enable-api",
+    ],
+)
+def test_refuses_secrets_or_the_api_switch_in_the_arguments(arg: str) -> None:
+    with pytest.raises(LaunchError):
+        rasa_argv(["run", arg, "x"], {"RASA_JWT_SECRET": SECRET})
+
+
+def test_only_run() -> None:
+    with pytest.raises(LaunchError, match="usage"):
+        rasa_argv(["train"], {"RASA_JWT_SECRET": SECRET})
+    with pytest.raises(LaunchError, match="usage"):
+        rasa_argv([], {"RASA_JWT_SECRET": SECRET})
+
+
+def test_other_options_pass_through() -> None:
+    args = ["run", "--cors", "https://clinic.example", "--jwt-method", "HS256"]
+    assert rasa_argv(args, {"RASA_JWT_SECRET": SECRET})[1:6] == args
