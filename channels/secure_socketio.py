@@ -25,6 +25,13 @@ credentials.yml::
       bot_message_evt: bot_uttered
       session_secret: ${KAT_WEB_SESSION_SECRET}
       cors_allowed_origins: ${KAT_WEB_ORIGINS}   # comma-separated origins
+      redis_url: ${KAT_WEB_REDIS_URL}            # optional: several Rasa servers
+      redis_channel: ${KAT_WEB_REDIS_CHANNEL}    # optional
+
+With ``redis_url`` (the production profile sets it), replies made in another Rasa server
+process — a staff reply that the load balancer hands to another replica — reach the
+chat through Redis (channels/socketio_redis.py). Without it (one Rasa server) nothing
+leaves the process.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.socketio_redis import JsonRedisManager
 from kat.clinic_profile import failure_reply
 from kat.input_check import clean_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
@@ -68,6 +76,8 @@ class SecureSocketIOInput(SocketIOInput):
             socketio_path=credentials.get("socketio_path", "/socket.io"),
             jwt_key=credentials.get("jwt_key"),
             jwt_method=credentials.get("jwt_method", "HS256"),
+            redis_url=credentials.get("redis_url"),
+            redis_channel=credentials.get("redis_channel"),
         )
 
     def __init__(
@@ -80,6 +90,8 @@ class SecureSocketIOInput(SocketIOInput):
         socketio_path: Optional[Text] = "/socket.io",
         jwt_key: Optional[Text] = None,
         jwt_method: Optional[Text] = "HS256",
+        redis_url: Optional[Text] = None,
+        redis_channel: Optional[Text] = None,
     ) -> None:
         super().__init__(
             user_message_evt=user_message_evt,
@@ -102,6 +114,8 @@ class SecureSocketIOInput(SocketIOInput):
             )
         # socket id -> session id, for the sockets of this server process.
         self.sessions: Dict[Text, Text] = {}
+        self.redis_url = redis_url or None
+        self.redis_channel = redis_channel or None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -111,6 +125,11 @@ class SecureSocketIOInput(SocketIOInput):
             cors_allowed_origins=self.cors_allowed_origins,
             cors_credentials=False,
             max_http_buffer_size=MAX_PACKET_BYTES,
+            client_manager=(
+                JsonRedisManager(self.redis_url, self.redis_channel)
+                if self.redis_url
+                else None
+            ),
         )
         socketio_webhook = SocketBlueprint(
             sio, self.socketio_path, "socketio_webhook", __name__

@@ -46,6 +46,16 @@ print(sa.engine.URL.create("postgresql", username=os.environ["KAT_DB_USER"], pas
   export KAT_RABBITMQ_USER="${KAT_RABBITMQ_USER:-guest}"
   export KAT_RABBITMQ_PASSWORD="${KAT_RABBITMQ_PASSWORD:-guest}"
   export KAT_RABBITMQ_QUEUE="${KAT_RABBITMQ_QUEUE:-kat_events}"
+  # The web chat across several Rasa servers: replies made in one reach chats held by
+  # another through Redis pub/sub (channels/socketio_redis.py).
+  if [ -z "${KAT_WEB_REDIS_URL:-}" ]; then
+    KAT_WEB_REDIS_URL="$("${KAT_VENV}/bin/python" -c 'import os, urllib.parse as u
+e = os.environ
+auth = ":" + u.quote(e["KAT_REDIS_PASSWORD"], safe="") + "@" if e["KAT_REDIS_PASSWORD"] else ""
+print("redis://%s%s:%s/%s" % (auth, e["KAT_REDIS_HOST"], e["KAT_REDIS_PORT"], e["KAT_REDIS_DB"]))' 2>/dev/null || true)"
+    export KAT_WEB_REDIS_URL
+  fi
+  export KAT_WEB_REDIS_CHANNEL="${KAT_WEB_REDIS_CHANNEL:-${KAT_REDIS_KEY_PREFIX}-webchat}"
 else
   export KAT_ENDPOINTS="${KAT_ENDPOINTS:-endpoints.yml}"
 fi

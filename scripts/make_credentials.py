@@ -1,5 +1,8 @@
 """Write var/credentials.yml with only the channels whose ${ENV} variables are all set.
 
+A setting whose variables are all OPTIONAL is left out of its channel when they are
+unset (the channel stays on); Rasa would refuse a ``${VAR}`` it cannot fill.
+
 Usage: python scripts/make_credentials.py [credentials.yml] [out.yml]
 Prints the channels that are on. Values stay as ${VAR} references (Rasa reads the
 environment itself), so no secret is written to disk.
@@ -25,6 +28,10 @@ WEBHOOK_PATHS = {
     "channels.telegram_secure.SecureTelegramInput": "/webhooks/telegram/webhook",
 }
 
+# Settings a channel works without: Slack's channel filter (unset: the bot answers in
+# any channel it is in), the web chat's Redis (unset: one Rasa server).
+OPTIONAL = {"SLACK_CHANNEL", "KAT_WEB_REDIS_URL", "KAT_WEB_REDIS_CHANNEL"}
+
 
 def referenced(value: Any) -> List[str]:
     if isinstance(value, dict):
@@ -41,6 +48,15 @@ def active_channels(
     kept: Dict[str, Any] = {}
     skipped: List[str] = []
     for name, block in template.items():
+        if isinstance(block, dict):
+            block = {
+                key: value
+                for key, value in block.items()
+                if not (
+                    referenced(value)
+                    and all(v in OPTIONAL and not env.get(v) for v in referenced(value))
+                )
+            }
         missing = [v for v in referenced(block) if not env.get(v)]
         if missing:
             skipped.append(f"{name} (set {', '.join(missing)})")

@@ -118,4 +118,7 @@ def production_env(database: str, run_id: str) -> Dict[str, str]:
         "KAT_RABBITMQ_USER": RABBIT_USER,
         "KAT_RABBITMQ_PASSWORD": RABBIT_PASSWORD,
         "KAT_RABBITMQ_QUEUE": f"kat_e2e_events_{run_id}",
+        # The web chat's replies across servers (channels/socketio_redis.py).
+        "KAT_WEB_REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/0",
+        "KAT_WEB_REDIS_CHANNEL": f"kate2e{run_id}-webchat",
     }

@@ -52,7 +52,6 @@ def test_messaging_channels_use_the_signed_subclasses_and_need_every_secret() ->
         },
         "channels.slack.SignedSlackInput": {
             "SLACK_BOT_TOKEN": "xoxb",
-            "SLACK_CHANNEL": "C1",
             "SLACK_SIGNING_SECRET": "s",
         },
     }
@@ -65,3 +64,27 @@ def test_messaging_channels_use_the_signed_subclasses_and_need_every_secret() ->
             kept, skipped = active_channels(template(), partial)
             assert name not in kept
             assert any(line.startswith(name) and missing in line for line in skipped)
+
+
+def test_optional_settings_are_left_out_when_unset_and_kept_when_set() -> None:
+    slack = {"SLACK_BOT_TOKEN": "xoxb", "SLACK_SIGNING_SECRET": "s"}
+    kept, _ = active_channels(template(), slack)
+    block = kept["channels.slack.SignedSlackInput"]
+    assert "slack_channel" not in block  # Rasa would refuse an unfilled ${SLACK_CHANNEL}
+    assert block["slack_token"] == "${SLACK_BOT_TOKEN}"
+    kept, _ = active_channels(template(), {**slack, "SLACK_CHANNEL": "C1"})
+    assert kept["channels.slack.SignedSlackInput"]["slack_channel"] == "${SLACK_CHANNEL}"
+
+    web = {"KAT_WEB_SESSION_SECRET": "x" * 32, "KAT_WEB_ORIGINS": "https://a.example"}
+    name = "channels.secure_socketio.SecureSocketIOInput"
+    kept, _ = active_channels(template(), web)
+    assert "redis_url" not in kept[name] and "redis_channel" not in kept[name]
+    kept, _ = active_channels(
+        template(), {**web, "KAT_WEB_REDIS_URL": "redis://r:6379/1"}
+    )
+    assert kept[name]["redis_url"] == "${KAT_WEB_REDIS_URL}"
+    assert "redis_channel" not in kept[name]
+    # Required settings stay required: without the session secret the web chat is off.
+    kept, skipped = active_channels(template(), {"KAT_WEB_ORIGINS": "https://a.example"})
+    assert name not in kept
+    assert any("KAT_WEB_SESSION_SECRET" in line for line in skipped)

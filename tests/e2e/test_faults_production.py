@@ -5,7 +5,9 @@ KAT_PROFILE=production (endpoints.production.yml) against this machine's Postgre
 (a fresh database per run, dropped afterwards), Redis (a key prefix per run) and RabbitMQ
 (a queue per run, deleted afterwards). One conversation alternates between the servers;
 the hand-off ticket, the slots and the consent form must carry over, and every event must
-reach RabbitMQ. Then PostgreSQL is restarted mid-conversation.
+reach RabbitMQ. A web chat held by one server gets a staff reply sent through the other
+(Redis pub/sub, channels/socketio_redis.py). Then PostgreSQL is restarted
+mid-conversation.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+import requests
 
 from kat.handoff_store import HandoffStore
 from tests import services
-from tests.e2e.harness import MODEL, Servers, texts
+from tests.e2e.harness import MODEL, RawClient, Servers, eventually, texts
 
 pytestmark = pytest.mark.e2e
+
+WEB_ORIGIN = "http://127.0.0.1:8080"
 
 
 class Cluster:
@@ -78,6 +83,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     run_id = uuid.uuid4().hex[:10]
     with services.fresh_database("kat_e2e") as database:
         env = services.production_env(database, run_id)
+        # The web chat's channel on both servers (its replies cross via Redis).
+        env["KAT_WEB_SESSION_SECRET"] = f"e2e-web-session-{run_id}-" + "x" * 24
+        env["KAT_WEB_ORIGINS"] = WEB_ORIGIN
         a = Servers(workdir=Path(tmp_path_factory.mktemp("server_a")), extra_env=env)
         b = Servers(
             workdir=Path(tmp_path_factory.mktemp("server_b")),
@@ -202,6 +210,49 @@ def test_one_conversation_across_two_servers(cluster: Cluster) -> None:
         e.get("text") or "" for e in tracker_a["events"] if e["event"] == "bot"
     ]
     assert bot_texts == tracker_bot and len(bot_texts) >= len(expected)
+
+
+def test_staff_reply_through_the_other_server_reaches_the_web_chat(
+    cluster: Cluster,
+) -> None:
+    """The patient's web chat is connected to server A; the staff inbox's reply goes
+    through the HTTP API, and the load balancer hands it to server B."""
+    a, b = cluster.a, cluster.b
+    chat = RawClient(a.rasa_url, WEB_ORIGIN)
+    try:
+        chat.connect()
+        session = chat.request_session({})["session_id"]
+        chat.run(
+            chat.sio.emit("user_uttered", {"message": "can i talk to a human please"})
+        )
+        assert eventually(
+            lambda: any("contact you" in m.get("text", "") for m in chat.received)
+        ), chat.received
+        ticket = cluster.store.open_ticket_for(session)
+        assert ticket is not None and ticket.channel == "socketio"
+        before = len(chat.received)
+        # As staff_inbox.app.RasaClient sends a reply, but to server B.
+        reply = requests.post(
+            f"{b.rasa_url}/conversations/{session}/trigger_intent",
+            params={"output_channel": "latest"},
+            headers=b.api_headers(),
+            json={
+                "name": "staff_reply",
+                "entities": {"staff_message": "Hi, this is Nurse Kim from the clinic."},
+            },
+            timeout=30,
+        )
+        assert reply.status_code == 200, reply.text
+        assert eventually(
+            lambda: any("Nurse Kim" in m.get("text", "") for m in chat.received[before:]),
+            20,
+        ), chat.received[before:]
+        # Exactly once, although both servers received it from Redis.
+        time.sleep(1)
+        nurse = [m for m in chat.received if "Nurse Kim" in m.get("text", "")]
+        assert len(nurse) == 1
+    finally:
+        chat.close()
 
 
 def test_servers_share_the_redis_lock(cluster: Cluster) -> None:

@@ -9,18 +9,16 @@ go to artifacts/ (not in git).
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
 import socketio
 
 from staff_inbox.auth import hash_password
-from tests.e2e.harness import MODEL, Servers, free_port
+from tests.e2e.harness import MODEL, RawClient, Servers, eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -136,57 +134,6 @@ def session_of(page: Any) -> Dict[str, Any]:
         ".find(k => k.startsWith('kat-chat:'))))"
     )
     return dict(saved["session"])
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
-
-
-class RawClient:
-    """A python-socketio client in its own thread and event loop (not a browser)."""
-
-    def __init__(self, url: str, origin: str) -> None:
-        self.url, self.origin = url, origin
-        self.received: List[Dict[str, Any]] = []
-        self.confirms: List[Dict[str, Any]] = []
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("bot_uttered", self._bot)
-        self.sio.on("session_confirm", self._confirm)
-
-    async def _bot(self, data: Dict[str, Any]) -> None:
-        self.received.append(data)
-
-    async def _confirm(self, data: Dict[str, Any]) -> None:
-        self.confirms.append(data)
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def connect(self) -> None:
-        # Long polling: python-engineio 4.15's websocket client needs aiohttp >= 3.10,
-        # and Rasa 3.6 pins aiohttp 3.9.5. The server checks both transports alike.
-        self.run(
-            self.sio.connect(
-                self.url, headers={"Origin": self.origin}, transports=["polling"]
-            )
-        )
-
-    def request_session(self, payload: Dict[str, Any]) -> Dict[str, Any]:
-        before = len(self.confirms)
-        self.run(self.sio.emit("session_request", payload))
-        assert eventually(lambda: len(self.confirms) > before, 10)
-        return self.confirms[-1]
-
-    def close(self) -> None:
-        self.run(self.sio.disconnect())
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def staff_reply(servers: Servers, conversation_id: str, text: str) -> None:
