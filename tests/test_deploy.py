@@ -18,7 +18,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "deploy" / "docker"
 HELM = ROOT / "deploy" / "helm"
-SECRET_WORDS = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|USERS|DB_URL|NOTIFY_URL", re.I)
+SECRET_WORDS = re.compile(
+    r"PASSWORD|SECRET|TOKEN|_KEY$|USERS|DB_URL|NOTIFY_URL|REDIS_URL", re.I
+)
 
 
 def pins() -> Dict[str, str]:
@@ -56,6 +58,21 @@ def test_staff_inbox_image_is_python_310_slim() -> None:
     assert base_image(DOCKER / "staff-inbox.Dockerfile") == ("python", "3.10-slim")
 
 
+def test_webchat_image_builds_the_pinned_client_and_serves_it_itself() -> None:
+    """Two stages: npm ci from web/package-lock.json, then python:3.10-slim with only
+    the files webchat/app.py serves (nothing from a CDN)."""
+    text = (DOCKER / "webchat.Dockerfile").read_text()
+    stages = [line.split()[1] for line in text.splitlines() if line.startswith("FROM ")]
+    assert stages == ["node:20-slim", "python:3.10-slim"]
+    assert "COPY web/package.json web/package-lock.json" in text
+    assert "npm ci" in text and "npm install" not in text
+    from webchat.app import FILES
+
+    for served, _ in FILES.values():
+        assert served.split("/")[-1] in text, served
+    assert 'ENTRYPOINT ["python", "-m", "webchat"]' in text
+
+
 def pip_installs(dockerfile: Path) -> Iterator[Tuple[str, List[str]]]:
     """(the whole RUN pip install command, its package arguments)."""
     text = dockerfile.read_text().replace("\\\n", " ")
@@ -78,7 +95,7 @@ def pip_installs(dockerfile: Path) -> Iterator[Tuple[str, List[str]]]:
         yield command, packages
 
 
-@pytest.mark.parametrize("name", ["action-server", "staff-inbox", "rasa"])
+@pytest.mark.parametrize("name", ["action-server", "staff-inbox", "rasa", "webchat"])
 def test_every_installed_package_is_pinned_in_requirements(name: str) -> None:
     wanted = pins()
     for command, packages in pip_installs(DOCKER / f"{name}.Dockerfile"):
@@ -117,6 +134,7 @@ def test_helm_values_exist_and_parse() -> None:
         "rasa-values.yml",
         "action-server-values.yml",
         "staff-inbox-values.yml",
+        "webchat-values.yml",
     } <= names
     for path in values_files():
         assert isinstance(yaml.safe_load(path.read_text()), dict), path.name
@@ -185,3 +203,30 @@ def test_rasa_image_keeps_the_jwt_secret_off_the_command_line() -> None:
     assert rasa["args"][0] == "run"
     names = {entry["name"] for entry in rasa["extraEnv"]}
     assert "RASA_JWT_SECRET" in names
+
+
+def test_rasa_values_configure_the_projects_channels_as_credentials_yml_does() -> None:
+    """The hardened REST channel and the web chat (with Redis across replicas), not
+    Rasa's stock REST channel."""
+    values = yaml.safe_load((HELM / "rasa-values.yml").read_text())
+    channels = values["applicationSettings"]["credentials"][
+        "additionalChannelCredentials"
+    ]
+    assert "rest" not in channels and "socketio" not in channels
+    project = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    for name in (
+        "channels.rest_safe.SafeRestInput",
+        "channels.secure_socketio.SecureSocketIOInput",
+    ):
+        assert (channels[name] or {}) == (project[name] or {}), name
+    env = {entry["name"] for entry in values["extraEnv"]}
+    for variable in (
+        "KAT_WEB_SESSION_SECRET",
+        "KAT_WEB_ORIGINS",
+        "KAT_WEB_REDIS_URL",
+        "KAT_WEB_REDIS_CHANNEL",
+    ):
+        assert variable in env, variable
+    # Long-polling requests must reach the replica that holds the session.
+    annotations = values["ingress"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
