@@ -9,6 +9,9 @@ Rasa's TelegramInput trusts any POST to its webhook and contacts Telegram at sta
 * contacts Telegram only to send replies. The webhook is registered once, with the
   secret token, by ``scripts/telegram_set_webhook.py`` (Rasa's unauthenticated
   ``/set_webhook`` route is not offered);
+* answers a button press (``answerCallbackQuery``) in the webhook's own reply, so the
+  tapped button stops showing its spinner without another call to Telegram;
+* closes aiogram's HTTP session when the server stops;
 * answers only private chats: a bot added to a group would otherwise reply, with
   whatever the patient said, to everyone in the group;
 * splits long answers under Telegram's 4,096-character limit and shows buttons as an
@@ -205,10 +208,10 @@ class SecureTelegramInput(TelegramInput):
             except Exception:  # noqa: BLE001 - a malformed update is the sender's fault
                 return response.text("not a Telegram update", status=400)
             if chat_message is None or not text:
-                return response.text("success")
+                return done(update)
             if chat_message.chat.type != "private":
                 logger.warning("Ignoring a Telegram message from a non-private chat.")
-                return response.text("success")
+                return done(update)
             try:
                 await on_new_message(
                     UserMessage(
@@ -223,6 +226,26 @@ class SecureTelegramInput(TelegramInput):
                 logger.exception("Exception when handling a Telegram message.")
                 if self.debug_mode:
                     raise
+            return done(update)
+
+        def done(update: Update) -> HTTPResponse:
+            """ "success", or, for a button press, answerCallbackQuery in the webhook
+            reply itself (Telegram runs it; no call to its API from here): the tapped
+            button stops showing its loading spinner."""
+            if self._is_button(update) and update.callback_query.id:
+                return response.json(
+                    {
+                        "method": "answerCallbackQuery",
+                        "callback_query_id": str(update.callback_query.id),
+                    }
+                )
             return response.text("success")
+
+        @telegram_webhook.listener("after_server_stop")
+        async def close_session(*_: Any) -> None:
+            """aiogram keeps one HTTP session for replies; close it on shutdown."""
+            session = getattr(out_channel, "_session", None)
+            if session is not None and not session.closed:
+                await session.close()
 
         return telegram_webhook

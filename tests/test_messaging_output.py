@@ -175,3 +175,36 @@ def test_webhook_registration_sends_the_secret_token() -> None:
             telegram_set_webhook.register({**env, "TELEGRAM_SECRET_TOKEN": ""})
     finally:
         api.close()
+
+
+async def test_telegram_closes_its_reply_session_when_the_server_stops(
+    telegram_api: Receiver,
+) -> None:
+    """aiogram's HTTP session (opened by the first reply) is closed by the blueprint's
+    after_server_stop listener, not left for the interpreter to complain about."""
+    channel = SecureTelegramInput(TOKEN, "kat_bot", None, secret_token="s3cret")
+    outputs: List[ClinicTelegramOutput] = []
+    made = channel.get_output_channel
+
+    def remembered() -> ClinicTelegramOutput:
+        outputs.append(made())
+        return outputs[-1]
+
+    channel.get_output_channel = remembered  # type: ignore[method-assign]
+
+    async def on_new_message(_: Any) -> None:
+        return None
+
+    blueprint = channel.blueprint(on_new_message)
+    [stop] = [
+        future.listener
+        for future in blueprint._future_listeners
+        if future.event == "after_server_stop"
+    ]
+    out = outputs[0]
+    await out.send_text_message("5", "hello")  # opens the session
+    session = out._session
+    assert session is not None and not session.closed
+    await stop(None, None)
+    assert session.closed
+    await stop(None, None)  # twice is fine

@@ -155,13 +155,19 @@ def telegram_update(chat_id: int, text: str, chat_type: str = "private") -> Dict
 
 
 def post_telegram(servers: Servers, update: Dict, secret: Optional[str]) -> int:
+    return post_telegram_response(servers, update, secret).status_code
+
+
+def post_telegram_response(
+    servers: Servers, update: Dict, secret: Optional[str]
+) -> requests.Response:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     return requests.post(
         f"{servers.rasa_url}/webhooks/telegram/webhook",
         json=update,
         headers=headers,
         timeout=60,
-    ).status_code
+    )
 
 
 def new_chat_id() -> int:
@@ -219,13 +225,21 @@ def test_telegram_greeting_has_the_privacy_note_and_buttons_work(
             "data": "what are the side effects",
         },
     }
-    assert post_telegram(servers, press, TELEGRAM_SECRET) == 200
+    reply = post_telegram_response(servers, press, TELEGRAM_SECRET)
+    assert reply.status_code == 200
+    # The button press is answered in the webhook reply (Telegram runs the method), so
+    # the button stops spinning; no extra call to Telegram's API.
+    assert reply.json() == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": "4382bfdwdsb323b2d9",
+    }
     answer = wait_for(
         lambda: telegram_sent(api, chat_id),
         lambda m: "Short-term side effects may include" in m["text"],
     )
     assert len(answer["text"]) <= 4096
     assert user_texts(servers, str(chat_id)) == ["hi", "what are the side effects"]
+    assert all(p["path"].endswith("/sendMessage") for p in api.posts)
 
 
 def test_telegram_start_command_greets_and_group_chats_get_no_answer(
