@@ -31,19 +31,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from kat.clinic_profile import failure_reply
-from kat.input_check import clean_text
+from kat.input_check import message_text
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 def parse_body(raw: bytes) -> Optional[Dict[str, Any]]:
@@ -76,13 +68,13 @@ class SafeRestInput(RestInput):
                     {"error": 'Send a JSON object: {"sender": "...", "message": "..."}'},
                     status=400,
                 )
-            sender = _as_text(body.get("sender")).strip()[:MAX_SENDER_CHARS]
+            sender = message_text(body.get("sender")).strip()[:MAX_SENDER_CHARS]
             if not sender:
                 return response.json(
                     {"error": "A non-empty 'sender' (the conversation id) is required."},
                     status=400,
                 )
-            text = _as_text(body.get("message"))
+            text = message_text(body.get("message"))
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

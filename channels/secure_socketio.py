@@ -49,7 +49,7 @@ from socketio import AsyncServer
 
 from channels.socketio_redis import JsonRedisManager
 from kat.clinic_profile import failure_reply
-from kat.input_check import clean_text
+from kat.input_check import message_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
 
 logger = logging.getLogger(__name__)
@@ -184,11 +184,11 @@ class SecureSocketIOInput(SocketIOInput):
             if session_id is None:
                 logger.warning("socket.io message before session_request: ignored")
                 return
-            text = data.get("message") if isinstance(data, dict) else None
             # Whatever arrives gets a calm reply: an empty or non-text message is
             # answered like any unreadable one (the safety gate's "not sure I
-            # understood"); broken Unicode is repaired before it is stored.
-            text = clean_text(text) if isinstance(text, str) else ""
+            # understood"); broken Unicode is repaired before it is stored; a number
+            # is its digits — as on the REST channel (kat.input_check.message_text).
+            text = message_text(data.get("message") if isinstance(data, dict) else None)
             output = SocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(
                 text[:MAX_MESSAGE_CHARS],

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, Optional
 
 import yaml
 
@@ -50,6 +50,17 @@ def clean_text(text: str) -> str:
         .decode("utf-8", errors="replace")
         .replace("\x00", "")
     )
+
+
+def message_text(value: Any) -> str:
+    """What a channel hands the assistant for a message field of any JSON type: text
+    repaired by :func:`clean_text`, a number as its digits, anything else (null, a list,
+    an object, true/false) as "" (answered like any unreadable message)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def strip_markup(text: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from channels.rest_safe import _as_text, failure_reply, parse_body
+from channels.rest_safe import failure_reply, parse_body
+from kat.input_check import message_text
 
 
 def test_invalid_utf8_is_decoded_leniently() -> None:
@@ -19,12 +20,13 @@ def test_bodies_that_are_not_a_json_object_are_refused() -> None:
 
 
 def test_message_is_always_text() -> None:
-    assert _as_text(None) == ""
-    assert _as_text(42) == "42"
-    assert _as_text(True) == ""
-    assert _as_text(["a"]) == ""
-    assert _as_text({"a": 1}) == ""
-    cleaned = _as_text("a\ud800b\x00")
+    """Both the REST and the web-chat channel read message fields this way."""
+    assert message_text(None) == ""
+    assert message_text(42) == "42"
+    assert message_text(True) == ""
+    assert message_text(["a"]) == ""
+    assert message_text({"a": 1}) == ""
+    cleaned = message_text("a\ud800b\x00")
     assert cleaned.startswith("a\ufffd") and cleaned.endswith("b")
     assert cleaned.encode("utf-8")  # valid Unicode now, storable anywhere
 

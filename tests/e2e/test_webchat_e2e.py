@@ -328,6 +328,28 @@ def test_other_origins_are_refused(stack: Dict[str, Any]) -> None:
     allowed.close()
 
 
+def test_non_text_messages_read_as_on_the_rest_channel(stack: Dict[str, Any]) -> None:
+    """A number is its digits, anything else an empty message; each gets a reply."""
+    servers: Servers = stack["servers"]
+    client = RawClient(servers.rasa_url, stack["web_url"])
+    try:
+        client.connect()
+        session = client.request_session({})["session_id"]
+        for sent in (42, None, ["a"], {"b": 1}):
+            before = len(client.received)
+            client.run(client.sio.emit("user_uttered", {"message": sent}))
+            assert eventually(lambda b=before: len(client.received) > b), sent
+            time.sleep(0.3)  # the rest of this reply
+        said = [
+            e.get("text")
+            for e in servers.tracker(session)["events"]
+            if e["event"] == "user"
+        ]
+        assert said == ["42", "", "", ""]
+    finally:
+        client.close()
+
+
 def test_page_security_headers(stack: Dict[str, Any]) -> None:
     page = requests.get(stack["web_url"], timeout=10)
     csp = page.headers["Content-Security-Policy"]
