@@ -346,6 +346,60 @@ async def socketio_patient(
         await socketio_conversation(url, pick_conversation(rng), deadline, result, pace)
 
 
+QUICK_SUCCESSION = [
+    "who shouldn't have ketamine?",  # through the action server
+    "I have high blood pressure, can I do KAT?",
+    "thanks",
+]
+
+
+async def quick_succession(channel: str, url: str) -> List[float]:
+    """A patient sends three messages at once, the first of which needs the action
+    server: ms until the first reply to each (Rasa answers them one by one, in order)."""
+    start = time.perf_counter()
+    if channel == "rest":
+        sender = f"quick-{uuid.uuid4().hex}"
+        async with aiohttp.ClientSession() as http:
+
+            async def post(text: str, delay: float) -> float:
+                await asyncio.sleep(delay)  # sent in this order, a few ms apart
+                async with http.post(
+                    f"{url}/webhooks/rest/webhook",
+                    json={"sender": sender, "message": text},
+                ) as response:
+                    await response.read()
+                return 1000 * (time.perf_counter() - start)
+
+            return list(
+                await asyncio.gather(
+                    *(post(t, 0.005 * i) for i, t in enumerate(QUICK_SUCCESSION))
+                )
+            )
+    chat = WebSocketChat(url)
+    await chat.connect()
+    await chat.emit("session_request", {})
+    while (await asyncio.wait_for(chat.events.get(), 30))[0] != "session_confirm":
+        pass
+    start = time.perf_counter()
+    for text in QUICK_SUCCESSION:
+        await chat.emit("user_uttered", {"message": text})
+    arrivals: List[float] = []
+    try:
+        while True:  # replies of one turn arrive within a few ms of each other
+            name, _ = await asyncio.wait_for(chat.events.get(), 5)
+            if name == "bot_uttered":
+                arrivals.append(1000 * (time.perf_counter() - start))
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        await chat.close()
+    turns: List[float] = []
+    for arrival in arrivals:
+        if not turns or arrival - turns[-1] > 15 and len(turns) < len(QUICK_SUCCESSION):
+            turns.append(arrival)
+    return turns
+
+
 async def run_level(
     channel: str, url: str, users: int, seconds: float, seed: int, pace: float = 0.0
 ) -> Tuple[Result, float]:
@@ -507,6 +561,12 @@ def main() -> None:
         print(
             "(latencies in ms; act = messages whose reply goes through the action server)"
         )
+        for channel in channels:
+            times = asyncio.run(quick_succession(channel, url))
+            print(
+                f"{channel}: three messages sent at once (the first needs the action "
+                "server): replies after " + " / ".join(f"{t:.0f}" for t in times) + " ms"
+            )
         if servers:
             print()
             for name, proc in servers.procs.items():
