@@ -1,6 +1,7 @@
 """Conversation locks that let a waiting message through promptly
-(components/lock_store.py): Rasa's tickets and order, 25 ms between looks instead of 1 s.
-The Redis store runs against the real Redis on 127.0.0.1."""
+(components/lock_store.py): Rasa's tickets and order; pauses of 25 ms, 50, 100 ... up to
+Rasa's 1 s instead of 1 s from the start. The Redis store runs against the real Redis on
+127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from components.lock_store import (
-    WAIT_SECONDS,
+    FIRST_WAIT_SECONDS,
     PromptInMemoryLockStore,
     PromptRedisLockStore,
 )
 from tests import services
+
+# What a message waiting behind a long one asks for: growing, then Rasa's 1 s.
+GROWING = [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
 
 
 def redis_store() -> PromptRedisLockStore:
@@ -52,8 +56,10 @@ async def two_quick_messages(store: LockStore, monkeypatch: Any) -> List[float]:
         async with store.lock(conversation):
             first_holds.set()
             order.append("first in")
-            for _ in range(5):
-                await real_sleep(0.01)  # e.g. waiting for the action server
+            # e.g. waiting for the action server; meanwhile the second message looks
+            # again and again (each pause is 1 ms here, whatever it asked for)
+            for _ in range(10):
+                await real_sleep(0.01)
             order.append("first out")
 
     async def second() -> None:
@@ -66,9 +72,13 @@ async def two_quick_messages(store: LockStore, monkeypatch: Any) -> List[float]:
     return pauses
 
 
-async def test_in_memory_store_waits_25_ms_not_a_second(monkeypatch: Any) -> None:
+async def test_in_memory_store_looks_again_after_25_ms_then_less_often(
+    monkeypatch: Any,
+) -> None:
     pauses = await two_quick_messages(PromptInMemoryLockStore(), monkeypatch)
-    assert pauses and set(pauses) == {WAIT_SECONDS}
+    assert pauses[0] == FIRST_WAIT_SECONDS
+    assert pauses[: len(GROWING)] == GROWING[: len(pauses)]
+    assert len(pauses) > len(GROWING) and set(pauses[len(GROWING) :]) == {1.0}
 
 
 async def test_rasas_own_store_waits_a_second(monkeypatch: Any) -> None:
@@ -77,13 +87,13 @@ async def test_rasas_own_store_waits_a_second(monkeypatch: Any) -> None:
     assert pauses and set(pauses) == {1}
 
 
-async def test_redis_store_waits_25_ms_and_keeps_rasas_configuration(
+async def test_redis_store_looks_again_after_25_ms_and_keeps_rasas_configuration(
     monkeypatch: Any,
 ) -> None:
     store = redis_store()
     assert store.key_prefix.startswith("kattest")
     pauses = await two_quick_messages(store, monkeypatch)
-    assert pauses and set(pauses) == {WAIT_SECONDS}
+    assert pauses[: len(GROWING)] == GROWING[: len(pauses)] and pauses
     store.red.close()
 
 
