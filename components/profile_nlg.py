@@ -1,5 +1,9 @@
 """Response generator that fills ``{clinic_<key>}`` from the clinic profile.
 
+It also completes ``utter_faq_unsure`` (an FAQ question the assistant is not sure how to
+answer): the two topics the FAQ selector found likeliest for the patient's message
+become buttons (content/faq_topics.yml), before the reply's own "Talk to a person".
+
 Configured in endpoints.yml (``nlg: type: components.profile_nlg.ClinicProfileNLG``). It is
 Rasa's own templated generator plus the clinic profile as extra variables, so greeting,
 clinic facts and emergency numbers come from content/clinic_profile.yml without the
@@ -9,14 +13,19 @@ second process being up.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from components import speedups
 from kat.clinic_profile import cached_profile, response_values
+from kat.faq_topics import RETRIEVAL_INTENT, cached_topics, topic_buttons
+
+# Replies that get the likeliest FAQ topics as buttons, before their own buttons.
+UNSURE_FAQ_RESPONSE = "utter_faq_unsure"
 
 
 class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
@@ -34,6 +43,22 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
         speedups.install()
         self._profile_values = response_values(cached_profile())
 
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> Optional[Dict[str, Any]]:
+        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        if response is not None and utter_action == UNSURE_FAQ_RESPONSE:
+            offered = topic_buttons(likely_topic_ranking(tracker), cached_topics())
+            response = {
+                **response,
+                "buttons": offered + list(response.get("buttons") or []),
+            }
+        return response
+
     def generate_from_slots(
         self,
         utter_action: str,
@@ -45,3 +70,11 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
         return super().generate_from_slots(
             utter_action, filled_slots, output_channel, **values
         )
+
+
+def likely_topic_ranking(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
+    """The FAQ selector's ranking for the patient's latest message ([] if none)."""
+    parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
+    selector = (parse_data or {}).get("response_selector") or {}
+    ranking = (selector.get(RETRIEVAL_INTENT) or {}).get("ranking") or []
+    return [item for item in ranking if isinstance(item, dict)]

@@ -28,6 +28,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+)
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_TYPE,
@@ -54,6 +58,8 @@ from kat.routing import CLINICAL, MISUSE, Router, default_router
 CRISIS_INTENT = "crisis"
 CONTRAINDICATIONS_INTENT = "ask_contraindications"
 CHECK_IN_INTENT = "check_in"
+FAQ_INTENT = "faq"
+FAQ_UNSURE_INTENT = "faq_unsure"
 # Clinical topics a contraindication answer covers; anything else goes to a person.
 CONTRAINDICATION_TOPICS = {"eligibility"}
 CLINICAL_INTENT = "clinical_question"
@@ -87,6 +93,10 @@ class SafetyGate(GraphComponent):
             "nlu_crisis_cleared_threshold": 1.01,
             # Trust the classifier's clinical/misuse predictions at or above this.
             "nlu_routing_threshold": 0.5,
+            # An FAQ question whose topic the FAQ selector names less confidently than
+            # this is not answered with a guess (faq_unsure: "is it about one of
+            # these?" with the likely topics and a person). 0: always answer.
+            "faq_min_confidence": 0.0,
         }
 
     def __init__(
@@ -247,6 +257,24 @@ class SafetyGate(GraphComponent):
             if ranking.get(routed, 0.0) >= self.config["nlu_routing_threshold"]:
                 self._override(message, routed, {"source": "nlu"})
                 return
+        if predicted == FAQ_INTENT:
+            # A wrong confident answer is the worst outcome: when the FAQ selector is
+            # unsure which answer fits (often a question the clinic's sheet does not
+            # cover, like "how long does a session last"), say so instead of guessing.
+            confidence = self._faq_confidence(message)
+            if confidence < self.config["faq_min_confidence"]:
+                self._override(
+                    message,
+                    FAQ_UNSURE_INTENT,
+                    {"source": "faq_selector", "faq_confidence": round(confidence, 4)},
+                )
+
+    @staticmethod
+    def _faq_confidence(message: Message) -> float:
+        """How sure the FAQ selector is of its topic (0 when it named none)."""
+        selected = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(FAQ_INTENT)
+        prediction = (selected or {}).get(RESPONSE_SELECTOR_PREDICTION_KEY) or {}
+        return float(prediction.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
 
     @staticmethod
     def _best_guess(message: Message) -> Optional[str]:

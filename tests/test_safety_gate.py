@@ -158,3 +158,65 @@ def test_an_unsure_crisis_guess_behind_the_fallback_still_gets_the_check_in(
         ]
     )
     assert final_intent(unsure_faq) == "nlu_fallback"
+
+
+def with_faq_topic(message: Message, topic: str, confidence: float) -> Message:
+    """What the FAQ selector (components/linear_nlu.py) writes before the gate."""
+    message.set(
+        "response_selector",
+        {
+            "all_retrieval_intents": ["faq"],
+            "faq": {
+                "response": {
+                    "responses": [],
+                    "confidence": confidence,
+                    "intent_response_key": f"faq/{topic}",
+                    "utter_action": f"utter_faq/{topic}",
+                },
+                "ranking": [
+                    {"intent_response_key": f"faq/{topic}", "confidence": confidence}
+                ],
+            },
+        },
+    )
+    return message
+
+
+def unsure_gate() -> SafetyGate:
+    return SafetyGate({"faq_min_confidence": 0.6})
+
+
+def gated_faq(gate: SafetyGate, text: str, topic: str, confidence: float) -> Message:
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": "faq", "confidence": 0.9},
+            "intent_ranking": [{"name": "faq", "confidence": 0.9}],
+        }
+    )
+    with_faq_topic(message, topic, confidence)
+    gate.process([message])
+    return message
+
+
+def test_an_unsure_faq_topic_is_not_answered_with_a_guess() -> None:
+    gate = unsure_gate()
+    unsure = gated_faq(gate, "how long does a session last", "mechanism", 0.503)
+    assert final_intent(unsure) == "faq_unsure"
+    assert unsure.get("intent")["safety_gate"] == {
+        "source": "faq_selector",
+        "faq_confidence": 0.503,
+    }
+    sure = gated_faq(gate, "what is ketamine", "what_is_ketamine", 0.997)
+    assert final_intent(sure) == "faq"
+    # Off by default (0): always answered.
+    default = gated_faq(SafetyGate({}), "how long does a session last", "mechanism", 0.1)
+    assert final_intent(default) == "faq"
+
+
+def test_crisis_and_clinical_still_come_before_an_unsure_faq() -> None:
+    gate = unsure_gate()
+    crisis = gated_faq(gate, "what's the point of living anymore", "benefits", 0.3)
+    assert final_intent(crisis) == "crisis"
+    clinical = gated_faq(gate, "what dose should I take tonight?", "dose", 0.3)
+    assert final_intent(clinical) == "clinical_question"

@@ -51,6 +51,38 @@ def test_every_faq_topic_answers_in_conversation(servers: Servers, topic: str) -
     assert servers.bot_actions_after_last_user(sender) == [f"utter_faq/{topic}"]
 
 
+def test_a_question_the_sheet_does_not_cover_gets_no_guessed_answer(
+    servers: Servers,
+) -> None:
+    """ "How long does a session last?" is not in the clinic's sheet; the FAQ selector's
+    best guess (how ketamine may work, 0.50) is not shown. The likeliest topics come as
+    buttons with a person; a topic button gets that topic's answer."""
+    sender = new_sender()
+    reply = servers.say(sender, "how long does a session last")
+    assert servers.bot_actions_after_last_user(sender) == ["utter_faq_unsure"]
+    assert "rather not guess" in texts(reply)
+    buttons = [b for m in reply for b in m.get("buttons", [])]
+    assert len(buttons) == 3 and buttons[-1]["payload"] == "/request_human"
+    assert "Research suggests ketamine may help" not in texts(reply)
+    topic_question = buttons[0]["payload"]
+    servers.say(sender, topic_question)
+    [answer] = servers.bot_actions_after_last_user(sender)
+    assert answer.startswith("utter_faq/")
+
+
+def test_every_topic_button_is_answered_with_its_topic(servers: Servers) -> None:
+    """The questions the unsure reply's buttons send (content/faq_topics.yml) are
+    recognised as their own topic, confidently enough to be answered."""
+    from kat.faq_topics import load_topics
+
+    for topic, entry in load_topics().items():
+        sender = new_sender()
+        servers.say(sender, entry["question"])
+        assert servers.bot_actions_after_last_user(sender) == [
+            f"utter_faq/{topic}"
+        ], topic
+
+
 def test_clinic_placeholders_are_never_shown_as_facts(servers: Servers) -> None:
     sender = new_sender()
     reply = texts(servers.say(sender, "how much does it cost"))
