@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import List, Mapping, Optional
 
 SECRET_ENV = "RASA_JWT_SECRET"  # noqa: S105 - the variable's name, not a secret
@@ -63,6 +64,13 @@ def rasa_argv(args: List[str], environ: Mapping[str, str]) -> List[str]:
     ]
 
 
+def without_folder(paths: List[str], folder: Path) -> List[str]:
+    """``sys.path`` without this script's own folder, which Python put first: the
+    project's scripts must not shadow any module Rasa imports (as with the ``rasa``
+    command, whose folder holds no modules)."""
+    return [p for p in paths if Path(p or ".").resolve() != folder.resolve()]
+
+
 def main(args: Optional[List[str]] = None) -> None:
     try:
         argv = rasa_argv(sys.argv[1:] if args is None else args, os.environ)
@@ -70,6 +78,7 @@ def main(args: Optional[List[str]] = None) -> None:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     sys.argv = argv
+    sys.path[:] = without_folder(sys.path, Path(__file__).parent)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-from rasa_run import LaunchError, rasa_argv  # noqa: E402
+from rasa_run import LaunchError, rasa_argv, without_folder  # noqa: E402
 
 SECRET = "s" * 40
 
@@ -61,3 +61,10 @@ def test_only_run() -> None:
 def test_other_options_pass_through() -> None:
     args = ["run", "--cors", "https://clinic.example", "--jwt-method", "HS256"]
     assert rasa_argv(args, {"RASA_JWT_SECRET": SECRET})[1:6] == args
+
+
+def test_the_scripts_folder_leaves_the_import_path(tmp_path: Path) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    paths = [str(scripts), str(tmp_path / "lib"), str(scripts) + "/", str(tmp_path)]
+    assert without_folder(paths, scripts) == [str(tmp_path / "lib"), str(tmp_path)]
