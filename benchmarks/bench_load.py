@@ -275,6 +275,15 @@ class WebSocketChat:
         except Exception:  # noqa: BLE001 - the socket closed; waiters time out
             return
 
+    async def start_session(self, timeout: float = 30) -> None:
+        """Connect and ask for a new web-chat session, as the widget does on load."""
+        await self.connect(timeout)
+        await self.emit("session_request", {})
+        while (await asyncio.wait_for(self.events.get(), timeout))[
+            0
+        ] != "session_confirm":
+            pass
+
     async def emit(self, name: str, data: Any) -> None:
         await self.ws.send("42" + json.dumps([name, data]))
 
@@ -292,12 +301,7 @@ async def socketio_conversation(
     chat = WebSocketChat(url)
     replies: asyncio.Queue = asyncio.Queue()
     try:
-        await chat.connect()
-        await chat.emit("session_request", {})
-        while True:
-            name, _ = await asyncio.wait_for(chat.events.get(), 30)
-            if name == "session_confirm":
-                break
+        await chat.start_session()
     except Exception as exc:  # noqa: BLE001 - counted, the benchmark goes on
         result.error(f"connect {type(exc).__name__}")
         await chat.close()
@@ -376,10 +380,7 @@ async def quick_succession(channel: str, url: str) -> List[float]:
                 )
             )
     chat = WebSocketChat(url)
-    await chat.connect()
-    await chat.emit("session_request", {})
-    while (await asyncio.wait_for(chat.events.get(), 30))[0] != "session_confirm":
-        pass
+    await chat.start_session()
     start = time.perf_counter()
     for text in QUICK_SUCCESSION:
         await chat.emit("user_uttered", {"message": text})
@@ -440,7 +441,7 @@ class ProbeReader:
             probe.seek(self.offset)
             lines = probe.read().splitlines()
             self.offset = probe.tell()
-        pauses: Dict[str, List[float]] = {"0": [], "1": [], "2": []}
+        pauses: Dict[str, List[float]] = {}
         stages: List[List[float]] = [[] for _ in self.STAGES]
         for line in lines:
             kind, *values = line.split()
@@ -453,7 +454,6 @@ class ProbeReader:
         gc_part = "; ".join(
             f"gen{gen} {len(ms)}x, max {max(ms):.0f} ms, total {sum(ms):.0f} ms"
             for gen, ms in sorted(pauses.items())
-            if ms
         )
         text = f"           probe: garbage collections {gc_part or 'none'}"
         if stages[0]:
