@@ -10,6 +10,7 @@ line the system shows is only what was typed (Python's ``sys.argv`` is a copy).
 Usage (instead of ``rasa run ...``; every other ``rasa run`` option passes through)::
 
     RASA_JWT_SECRET=... python scripts/rasa_run.py run --model models/... --port 5005
+    python scripts/rasa_run.py check     # only check RASA_JWT_SECRET (exit status 2 if not)
 
 Used by scripts/run.sh, the end-to-end tests and the Rasa image
 (deploy/docker/rasa.Dockerfile).
@@ -33,6 +34,17 @@ class LaunchError(ValueError):
     """The arguments or the environment would not start a safe server."""
 
 
+def checked_secret(environ: Mapping[str, str]) -> str:
+    """RASA_JWT_SECRET, if long enough to sign the API's tokens."""
+    secret = environ.get(SECRET_ENV, "")
+    if len(secret) < MIN_SECRET_CHARS:
+        raise LaunchError(
+            f"{SECRET_ENV} must hold at least {MIN_SECRET_CHARS} characters; "
+            "not starting the HTTP API without it"
+        )
+    return secret
+
+
 def rasa_argv(args: List[str], environ: Mapping[str, str]) -> List[str]:
     """The argv Rasa's CLI parses: ``rasa run <args> --enable-api --jwt-secret ...``."""
     if not args or args[0] != "run":
@@ -47,12 +59,7 @@ def rasa_argv(args: List[str], environ: Mapping[str, str]) -> List[str]:
                 f"{name} is set by this launcher (the secret comes from {SECRET_ENV}); "
                 "remove it from the arguments"
             )
-    secret = environ.get(SECRET_ENV, "")
-    if len(secret) < MIN_SECRET_CHARS:
-        raise LaunchError(
-            f"{SECRET_ENV} must hold at least {MIN_SECRET_CHARS} characters; "
-            "not starting the HTTP API without it"
-        )
+    secret = checked_secret(environ)
     return [
         "rasa",
         *args,
@@ -72,8 +79,12 @@ def without_folder(paths: List[str], folder: Path) -> List[str]:
 
 
 def main(args: Optional[List[str]] = None) -> None:
+    given = sys.argv[1:] if args is None else args
     try:
-        argv = rasa_argv(sys.argv[1:] if args is None else args, os.environ)
+        if given == ["check"]:  # scripts/run.sh, before it starts anything
+            checked_secret(os.environ)
+            return
+        argv = rasa_argv(given, os.environ)
     except LaunchError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None

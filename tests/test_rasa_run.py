@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
+import rasa_run  # noqa: E402
 from rasa_run import LaunchError, rasa_argv, without_folder  # noqa: E402
 
 SECRET = "s" * 40
@@ -68,3 +69,13 @@ def test_the_scripts_folder_leaves_the_import_path(tmp_path: Path) -> None:
     scripts.mkdir()
     paths = [str(scripts), str(tmp_path / "lib"), str(scripts) + "/", str(tmp_path)]
     assert without_folder(paths, scripts) == [str(tmp_path / "lib"), str(tmp_path)]
+
+
+def test_check_only_checks_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What scripts/run.sh runs before it starts any server."""
+    monkeypatch.setenv("RASA_JWT_SECRET", SECRET)
+    assert rasa_run.main(["check"]) is None  # returns without starting Rasa
+    monkeypatch.setenv("RASA_JWT_SECRET", "short")
+    with pytest.raises(SystemExit) as stopped:
+        rasa_run.main(["check"])
+    assert stopped.value.code == 2
