@@ -19,9 +19,10 @@ import os
 from typing import Any, Optional
 
 from rasa_sdk import utils
-from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
+
+from kat.quiet import quiet_warnings
 
 HEADER = "X-KAT-Action-Token"
 OPEN_PATHS = frozenset({"/health"})
@@ -40,6 +41,8 @@ def token_status(provided: Optional[str], expected: str) -> int:
 def build_app(token: str, actions_package: str = "actions") -> Sanic:
     if not token:
         raise ValueError("KAT_ACTION_SERVER_TOKEN is empty; refusing to start")
+    from rasa_sdk.endpoint import create_app  # after quiet_warnings (main)
+
     app = create_app(actions_package, cors_origins=None)
 
     @app.middleware("request")
@@ -62,6 +65,7 @@ def main() -> None:
     )
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args()
+    quiet_warnings()  # before the actions package and its imports load
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     utils.update_sanic_log_level()
     app = build_app(os.environ.get("KAT_ACTION_SERVER_TOKEN", ""), args.actions)

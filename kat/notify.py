@@ -25,6 +25,8 @@ from typing import Any, Callable, Dict, Optional
 
 import requests
 
+from kat import ports
+
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-KAT-Signature"
@@ -37,7 +39,7 @@ class NotifyConfig:
     url: Optional[str]
     secret: str
     fmt: str = "json"
-    inbox_url: str = "http://127.0.0.1:5060"
+    inbox_url: str = f"http://127.0.0.1:{ports.STAFF_INBOX}"
 
     @classmethod
     def from_env(cls) -> NotifyConfig:
@@ -45,7 +47,9 @@ class NotifyConfig:
             url=os.environ.get("KAT_NOTIFY_URL") or None,
             secret=os.environ.get("KAT_NOTIFY_SECRET", ""),
             fmt=os.environ.get("KAT_NOTIFY_FORMAT", "json"),
-            inbox_url=os.environ.get("KAT_INBOX_PUBLIC_URL", "http://127.0.0.1:5060"),
+            inbox_url=os.environ.get(
+                "KAT_INBOX_PUBLIC_URL", f"http://127.0.0.1:{ports.STAFF_INBOX}"
+            ),
         )
 
 

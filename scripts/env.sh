@@ -13,6 +13,9 @@ export KAT_VAR_DIR="${KAT_VAR_DIR:-$KAT_ROOT/var}"
 export KAT_TRACKER_DB="${KAT_TRACKER_DB:-$KAT_VAR_DIR/tracker.db}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
+# The web chat's demo page and the staff inbox (ports browsers allow: not 5060).
+export KAT_WEB_PORT="${KAT_WEB_PORT:-8080}"
+export KAT_INBOX_PORT="${KAT_INBOX_PORT:-8081}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
 # Shared secret Rasa sends to the action server (endpoints.yml action_endpoint headers);
 # scripts/run.sh generates one into var/ when unset. Empty here so endpoints.yml parses.

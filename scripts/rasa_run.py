@@ -90,6 +90,9 @@ def main(args: Optional[List[str]] = None) -> None:
         raise SystemExit(2) from None
     sys.argv = argv
     sys.path[:] = without_folder(sys.path, Path(__file__).parent)
+    from kat.quiet import quiet_warnings
+
+    quiet_warnings()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

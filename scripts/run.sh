@@ -33,7 +33,7 @@ CORS_ARGS=()
 [ "${#CORS_ORIGINS[@]}" -eq 0 ] || CORS_ARGS=(--cors "${CORS_ORIGINS[@]}")
 BIND="${KAT_BIND:-127.0.0.1}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
-INBOX_PORT="${KAT_INBOX_PORT:-5060}"
+INBOX_PORT="$KAT_INBOX_PORT"
 # Staff inbox users: KAT_STAFF_USERS, else one local user "staff" with a password
 # generated once into var/staff_password (not in git).
 if [ -z "${KAT_STAFF_USERS:-}" ]; then
@@ -44,7 +44,7 @@ export KAT_STAFF_USERS
 # The web chat (python -m webchat): the secret that signs its sessions, from
 # KAT_WEB_SESSION_SECRET, else generated once into var/web_session_secret (not in git);
 # the browser origins allowed to connect to the socket.io channel, from KAT_WEB_ORIGINS.
-WEB_PORT="${KAT_WEB_PORT:-8080}"
+WEB_PORT="$KAT_WEB_PORT"
 if [ -z "${KAT_WEB_SESSION_SECRET:-}" ]; then
   [ -s "$KAT_VAR_DIR/web_session_secret" ] || (umask 077; "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(48))' > "$KAT_VAR_DIR/web_session_secret")
   KAT_WEB_SESSION_SECRET="$(cat "$KAT_VAR_DIR/web_session_secret")"

@@ -8,9 +8,8 @@
 set -euo pipefail
 MODE="${1:-run}"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$KAT_ROOT/scripts/lib.sh"
 cd "$KAT_ROOT"
-
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- 1. Find Python 3.10 (Rasa 3.6 supports 3.8-3.10, not 3.11) ----------------------
 is_py310() { [ -n "$1" ] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
@@ -52,28 +51,22 @@ REQ=requirements.txt
 STAMP="$KAT_VENV/.installed-$(basename "$REQ" .txt)"
 WANT="$(cat requirements*.txt | sha256sum | cut -c1-16)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
-  say "Installing pinned packages from $REQ (first time takes a few minutes)"
-  "$VPY" -m pip install --quiet --upgrade "pip==24.0"
-  "$VPY" -m pip install --quiet --no-deps -r "$REQ"
-  "$VPY" -m pip check
+  quietly "Installing pinned packages from $REQ (the first time takes 2-4 minutes)" pip \
+    bash -c '"$0" -m pip install --upgrade "pip==24.0" && "$0" -m pip install --no-deps -r "$1"' "$VPY" "$REQ"
+  # Installed with --no-deps: every requirement of every pin must itself be pinned.
+  quietly "Checking the installed set (pip check, every requirement pinned)" pip-check \
+    bash -c '"$0" -m pip check && "$0" scripts/check_requirements.py "$1"' "$VPY" "$REQ"
   echo "$WANT" > "$STAMP"
 else
   say "Packages up to date ($REQ)"
 fi
 
 # --- 3. Browser for the browser tests (test mode): Debian's chromium, never a download ---
-if [ "$MODE" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "Installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "note: browser tests need Chromium: sudo apt-get install chromium" >&2
-  fi
-fi
+[ "$MODE" != "test" ] || bash scripts/ensure_chromium.sh
 
 # --- 4. The project's spaCy pipeline ---------------------------------------------------
-say "spaCy pipeline"
-"$VPY" scripts/build_spacy_pipeline.py
+quietly "Building the project's spaCy pipeline (build/spacy)" spacy \
+  "$VPY" scripts/build_spacy_pipeline.py
 
 # --- 5. The web chat's socket.io client (pinned in web/package-lock.json) ---------------
 # npm ci only when the lock file changed; served from this machine, never from a CDN.
@@ -82,8 +75,8 @@ WEB_WANT="$(sha256sum web/package-lock.json | cut -c1-16)"
 if [ "$(cat "$WEB_STAMP" 2>/dev/null)" != "$WEB_WANT" ] \
     || [ ! -s web/node_modules/socket.io-client/dist/socket.io.min.js ]; then
   if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "Installing Debian's npm for the web chat"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+    quietly "Installing Debian's npm for the web chat" apt-npm \
+      bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm' 
   fi
   if ! command -v npm >/dev/null 2>&1; then
     cat >&2 <<'MSG'
@@ -93,8 +86,8 @@ the command again.
 MSG
     exit 1
   fi
-  say "Installing the web chat's socket.io client (npm ci in web/)"
-  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  quietly "Installing the web chat's socket.io client (npm ci in web/)" npm \
+    bash -c 'cd web && npm ci --no-audit --no-fund --loglevel=error' 
   echo "$WEB_WANT" > "$WEB_STAMP"
 else
   say "Web chat client up to date (web/package-lock.json)"

@@ -1,26 +1,37 @@
 #!/usr/bin/env bash
 # Set everything up and run every test: lint, types, data validation, unit tests,
 # training, dialogue and NLU evaluation, end-to-end tests against real servers.
+#
+#   scripts/test.sh         everything (make test)
+#   scripts/test.sh check   lint, types and unit tests only: no training, no servers
+#                           (make check, the fast inner loop)
 set -euo pipefail
+MODE="${1:-all}"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$KAT_ROOT/scripts/lib.sh"
 cd "$KAT_ROOT"
 bash scripts/setup.sh test
 B="$KAT_VENV/bin"
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+STARTED=$SECONDS
+step() { printf '\n\033[1m==> %s\033[0m (at %ss)\n' "$*" "$((SECONDS - STARTED))"; }
 
 step "Lint (ruff, black) and types (mypy)"
 "$B/ruff" check .
 "$B/black" --check --quiet .
 "$B/mypy" actions kat components staff_inbox channels webchat
 
+step "Unit tests"
+"$B/pytest" -q -m "not e2e" -p no:cacheprovider
+if [ "$MODE" = "check" ]; then
+  say "make check passed in $((SECONDS - STARTED))s"
+  exit 0
+fi
+
 step "Known advisories for the pinned dependencies (security/advisories.yml)"
 "$B/python" scripts/check_advisories.py
 
 step "rasa data validate --fail-on-warnings"
 "$B/rasa" data validate --fail-on-warnings --quiet
-
-step "Unit tests"
-"$B/pytest" -q -m "not e2e" -p no:cacheprovider
 
 step "Train (only if data or config changed)"
 "$B/python" scripts/train_if_changed.py
@@ -38,3 +49,4 @@ step "Held-out NLU test set (intent and response selection >= 90 %)"
 
 step "End-to-end tests against the real servers"
 "$B/pytest" -q -m e2e -p no:cacheprovider --durations=15
+say "make test passed in $((SECONDS - STARTED))s"

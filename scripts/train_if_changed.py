@@ -11,11 +11,13 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / "models"
 MODEL_NAME = "kat-assistant"
+LOG = ROOT / "build" / "logs" / "train.log"
 INPUTS = ["config.yml", "domain.yml", "data", "content/spacy", "components"]
 
 
@@ -48,10 +50,16 @@ def main() -> None:
         and stamp.exists()
         and stamp.read_text() == fingerprint
     ):
-        print(f"==> Model up to date: {model.relative_to(ROOT)}")
+        print(f"\033[1m==> Model up to date\033[0m ({model.relative_to(ROOT)})")
         return
-    print("==> Training the model (data or config changed; under a minute on 2 cores)")
+    print(
+        "\033[1m==> Training the model\033[0m (data or config changed; about a minute)"
+        " ... ",
+        end="",
+        flush=True,
+    )
     MODEL_DIR.mkdir(exist_ok=True)
+    LOG.parent.mkdir(parents=True, exist_ok=True)
     rasa = Path(sys.executable).with_name("rasa")
     cmd = [
         str(rasa),
@@ -67,9 +75,22 @@ def main() -> None:
         "--data",
         "data",
     ]
-    subprocess.run(cmd, cwd=ROOT, check=True, env=os.environ.copy())
+    started = time.monotonic()
+    with open(LOG, "w", encoding="utf-8") as log:
+        # Rasa's training output (progress bars, third-party warnings) goes to the log;
+        # on failure the whole log is printed: an error is never hidden.
+        done = subprocess.run(
+            cmd, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
+        )
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        print(
+            f"FAILED after {elapsed:.0f}s. Its output, also in {LOG.relative_to(ROOT)}:"
+        )
+        sys.stdout.write(LOG.read_text(encoding="utf-8", errors="replace"))
+        raise SystemExit(done.returncode)
     stamp.write_text(fingerprint)
-    print(f"==> Model trained: {model.relative_to(ROOT)}")
+    print(f"done ({elapsed:.0f}s): {model.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -234,9 +234,21 @@ def create_app(
             except Exception:
                 logger.exception("notification retry loop failed")
 
+    retries: Dict[str, asyncio.Task[None]] = {}
+
     async def start_retries(app_: Sanic, loop: Any) -> None:
-        app_.add_task(retry_notifications())
+        retries["task"] = loop.create_task(retry_notifications())
+
+    async def stop_retries(app_: Sanic, loop: Any) -> None:
+        task = retries.pop("task", None)
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
 
     app.register_listener(start_retries, "after_server_start")
+    app.register_listener(stop_retries, "before_server_stop")
 
     return app

@@ -10,14 +10,15 @@ import os
 
 from aiohttp import web
 
-from webchat.app import create_app
+from kat import ports
+from kat.quiet import quiet_warnings
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("KAT_WEB_HOST", "127.0.0.1"))
     parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("KAT_WEB_PORT", "8080"))
+        "--port", type=int, default=int(os.environ.get("KAT_WEB_PORT", ports.WEB_CHAT))
     )
     parser.add_argument(
         "--rasa-url",
@@ -26,6 +27,9 @@ def main() -> None:
         help="the Rasa server as the browser reaches it (socket.io channel)",
     )
     args = parser.parse_args()
+    quiet_warnings()  # before the app's imports
+    from webchat.app import create_app
+
     web.run_app(
         create_app(args.rasa_url),
         host=args.host,

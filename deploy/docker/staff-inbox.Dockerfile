@@ -17,6 +17,6 @@ COPY content/ /app/content/
 ENV PYTHONPATH=/app \
     PYTHONUNBUFFERED=1
 USER 1001
-EXPOSE 5060
+EXPOSE 8081
 ENTRYPOINT ["python", "-m", "staff_inbox"]
-CMD ["--host", "0.0.0.0", "--port", "5060"]
+CMD ["--host", "0.0.0.0", "--port", "8081"]
