@@ -20,6 +20,34 @@ _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine)\b")
 PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 
 
+def mentions_in(parse_data: Dict[str, Any]) -> List[Mention]:
+    """The medical terms the NLU found in one message (components/clinical_entities)."""
+    return [
+        Mention(
+            canonical_id=str(entity.get("value")),
+            label=str(entity.get("entity")),
+            role=str(entity.get("role") or "self"),
+        )
+        for entity in parse_data.get("entities") or []
+        if entity.get("extractor") == "ClinicalEntityExtractor"
+    ]
+
+
+def earlier_mentions(tracker: Tracker, lookback: int = 5) -> List[Mention]:
+    """Terms from the patient's last few messages of this session, newest first."""
+    session: List[Dict[str, Any]] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            session = []
+        elif event.get("event") == "user":
+            session.append(event)
+    for event in reversed(session[-lookback - 1 : -1]):
+        found = mentions_in(event.get("parse_data") or {})
+        if found:
+            return found
+    return []
+
+
 class ActionCheckContraindications(Action):
     def name(self) -> Text:
         return "action_check_contraindications"
@@ -31,15 +59,11 @@ class ActionCheckContraindications(Action):
         domain: Dict[Text, Any],
     ) -> List[Dict[Text, Any]]:
         text = str(tracker.latest_message.get("text") or "")
-        mentions = [
-            Mention(
-                canonical_id=str(entity.get("value")),
-                label=str(entity.get("entity")),
-                role=str(entity.get("role") or "self"),
-            )
-            for entity in tracker.latest_message.get("entities") or []
-            if entity.get("extractor") == "ClinicalEntityExtractor"
-        ]
+        mentions = mentions_in(tracker.latest_message)
+        if not mentions:
+            # "so can i do it?" after "i have afib": the condition named earlier in this
+            # conversation is what the patient is asking about.
+            mentions = earlier_mentions(tracker)
         knowledge = default_knowledge()
         answer = knowledge.answer(
             mentions,

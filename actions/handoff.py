@@ -107,8 +107,13 @@ class ActionHandoff(Action):
             SlotSet("handoff_offer_contact", False),
         ]
         if decision.reason == "crisis":
-            # The crisis reply already gave the emergency numbers; confirm the alert.
-            dispatcher.utter_message(response="utter_handoff_urgent")
+            # The crisis reply already gave the emergency numbers; confirm the alert,
+            # in Spanish after a crisis the Spanish patterns found.
+            why = (tracker.latest_message.get("intent") or {}).get("safety_gate") or {}
+            spanish = why.get("language") == "es"
+            dispatcher.utter_message(
+                response="utter_handoff_urgent_es" if spanish else "utter_handoff_urgent"
+            )
             return events
         if not created:
             dispatcher.utter_message(response="utter_handoff_added")

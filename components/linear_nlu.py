@@ -1,28 +1,38 @@
-"""Intent and FAQ-topic classifiers as linear models, without TensorFlow.
+"""Intents and FAQ topics in one linear model, on n-grams plus pretrained meaning.
 
-``LinearIntentClassifier`` does the job of Rasa's DIETClassifier (intent only; entities
-come from the spaCy EntityRuler) and ``LinearResponseSelector`` that of Rasa's
-``ResponseSelector`` for the ``faq`` retrieval intent. Both write exactly the output
-Rasa's components write (``intent`` / ``intent_ranking``; ``response_selector`` ->
-``faq`` -> ``response`` / ``ranking``), so the FallbackClassifier, the safety gate, the
-``utter_faq`` retrieval action, the rules and ``rasa test nlu`` work unchanged.
+``LinearIntentClassifier`` does the work of Rasa's DIETClassifier (intent only; entities
+come from the spaCy EntityRuler) *and* of Rasa's ``ResponseSelector`` for the ``faq``
+retrieval intent, and writes exactly what those two write (``intent`` /
+``intent_ranking``; ``response_selector`` -> ``faq`` -> ``response`` / ``ranking``), so the
+FallbackClassifier, the safety gate, the ``utter_faq`` retrieval action, the rules and
+``rasa test nlu`` work unchanged. How it differs from Rasa's, and why:
 
-Why: DIET and the ResponseSelector are TensorFlow models. On a 2-core machine their
-per-message TensorFlow calls were ~40 % of the Rasa server's CPU (README, Performance)
-for choices among a few dozen reviewed labels that a logistic regression on the same
-word and character n-gram counts makes as well (held-out intents and FAQ topics in
-tests/nlu, checked by ``make test``; crisis and clinical routing checked by the safety
-suite). They train in seconds instead of minutes, and a decision is a table of weights.
+* **One decision, not two.** Rasa picks the intent first and the FAQ topic after it, each
+  with its own model and threshold, so their losses multiply: measured blind, about 1 in
+  7 general questions lost at the intent stage although the topic model would have named
+  the right topic (docs/understanding.md). Here every FAQ topic is a label of its own
+  beside the other intents; ``faq``'s confidence is the sum of its topics', and the
+  topic's confidence is its share of that sum.
+* **Its own features** (kat/text_features.py: word and character n-grams and WordLlama's
+  pretrained token embeddings, each block at unit length), not the featurizers' output,
+  so that it can also score parts of a message: in a long message (two or more
+  sentences) the sentence that says most clearly what the patient wants decides, when it
+  is clearer than the whole; the crisis confidence is the highest of the whole and every
+  sentence. The safety gate still reads the whole text.
+* **No TensorFlow**: logistic regression (scikit-learn), trained in seconds, well under a
+  millisecond per message on 2 cores, stored as plain arrays (no pickle).
 
-Each message's n-gram counts are scaled to unit length first, so a long rambling
-question weighs the same as a short one.
+"None of these" is a label too: ``out_of_scope`` is trained on everyday requests that
+have nothing to do with the clinic (data/nlu/out_of_domain.yml), and ``not_covered`` on
+questions near the sheet that it does not answer (data/nlu/not_covered.yml).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import zlib
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -38,9 +48,7 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
 )
-from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import (
-    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -51,83 +59,62 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
-from scipy.sparse import csr_matrix, vstack
+from scipy.sparse import csr_matrix
+
+from kat.text_features import Embedder, FeatureWeights, TextFeatures, sentences
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "linear_model.skops"
-CACHE_ATTRIBUTE = "_kat_sentence_row"
+CRISIS = "crisis"
+# Labels that say nothing about what the patient wants to know: a sentence of a long
+# message is chosen by its most confident label among the others.
+CHATTER = {
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "out_of_scope",
+}
 
 
-def sentence_features(message: Message, normalise: bool = True) -> csr_matrix:
-    """The message's sentence-level features (every featurizer's, in pipeline order)
-    as one sparse row, scaled to unit length if ``normalise``.
-
-    Built directly from the coordinates: scipy's general ``hstack`` (what Rasa's
-    ``Message.get_sparse_features`` uses) was most of this component's time. Kept on
-    the message, so the intent classifier and the FAQ selector build it once.
-    """
-    cached = getattr(message, CACHE_ATTRIBUTE, None)
-    if cached is not None and cached[0] == normalise:
-        return cached[1]
-    columns: List[np.ndarray] = []
-    values: List[np.ndarray] = []
-    width = 0
-    for feature in message.features:
-        if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
-            continue
-        block = feature.features
-        if feature.is_sparse():
-            coo = block.tocoo()
-            columns.append(coo.col.astype(np.int64) + width)
-            values.append(coo.data.astype(np.float64))
-        else:
-            dense = np.asarray(block, dtype=np.float64).reshape(-1)
-            nonzero = np.flatnonzero(dense)
-            columns.append(nonzero.astype(np.int64) + width)
-            values.append(dense[nonzero])
-        width += block.shape[-1]
-    data = np.concatenate(values) if values else np.zeros(0)
-    cols = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    if normalise and data.size:
-        norm = float(np.sqrt(np.dot(data, data)))
-        if norm > 0:
-            data = data / norm
-    row = csr_matrix((data, cols, np.array([0, cols.size])), shape=(1, width))
-    setattr(message, CACHE_ATTRIBUTE, (normalise, row))
-    return row
-
-
-def predict_proba_row(model: Any, row: csr_matrix) -> np.ndarray:
-    """``model.predict_proba(row)[0]`` for one sparse row, computed from the few
-    weights the row's non-zero columns touch (scikit-learn's general sparse product
-    and checks cost more than the arithmetic). Same numbers: tests/test_linear_nlu.py.
-    """
-    scores = model.coef_[:, row.indices] @ row.data + model.intercept_
+def predict_proba_row(
+    coef: np.ndarray, intercept: np.ndarray, row: csr_matrix
+) -> np.ndarray:
+    """Softmax of ``coef @ row + intercept`` for one sparse row, from the few weights
+    the row's non-zero columns touch (scikit-learn's ``predict_proba`` gives the same
+    numbers: tests/test_linear_nlu.py)."""
+    scores = coef[:, row.indices] @ row.data + intercept
     if scores.shape[0] == 1:  # two labels: one logistic score
         positive = 1.0 / (1.0 + np.exp(-scores[0]))
         return np.array([1.0 - positive, positive])
-    exp = np.exp(scores - scores.max())  # multinomial: softmax
+    exp = np.exp(scores - scores.max())
     return exp / exp.sum()
 
 
-class _LinearClassifier(GraphComponent):
-    """Logistic regression on sentence features: training, storage, ranking."""
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [Featurizer]
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Intents and retrieval-intent topics from one logistic regression."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
             # Inverse regularisation strength; class weights balance the labels.
-            "C": 10.0,
-            "max_iter": 1000,
-            "random_state": 42,
-            # Scale each message's features to unit length (long messages).
-            "normalise": True,
-            # Labels listed in the output ranking (0: all).
+            "C": 20.0,
+            "max_iter": 2000,
+            # Retrieval intents whose sub-intents (faq/<topic>) are labels of their own.
+            "retrieval_intents": ["faq"],
+            # Weights of the feature blocks (kat/text_features.py); meaning 0: n-grams only.
+            "word_weight": 1.0,
+            "char_weight": 1.0,
+            "meaning_weight": 1.0,
+            # Long messages: a sentence decides when its best label is this much more
+            # confident than the whole message's.
+            "sentence_margin": 0.05,
+            # Labels listed in the output rankings (0: all).
             "ranking_length": 10,
         }
 
@@ -136,12 +123,19 @@ class _LinearClassifier(GraphComponent):
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: Optional[Any] = None,
+        features: Optional[TextFeatures] = None,
+        labels: Optional[List[str]] = None,
+        coef: Optional[np.ndarray] = None,
+        intercept: Optional[np.ndarray] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.model = model
+        self.features = features
+        self.labels = labels or []
+        self.coef = coef
+        self.intercept = intercept
+        self._content = np.array([label not in CHATTER for label in self.labels])
 
     @classmethod
     def create(
@@ -150,32 +144,52 @@ class _LinearClassifier(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> _LinearClassifier:
+    ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
-    def _labelled(self, training_data: TrainingData) -> List[Tuple[Message, Text]]:
-        raise NotImplementedError
+    # --- training -----------------------------------------------------------------------
+    def _label(self, message: Message) -> Optional[str]:
+        intent = message.get(INTENT)
+        if intent in self.config["retrieval_intents"]:
+            return message.get(INTENT_RESPONSE_KEY) or None
+        return intent or None
+
+    def _weights(self) -> FeatureWeights:
+        return FeatureWeights(
+            word=float(self.config["word_weight"]),
+            char=float(self.config["char_weight"]),
+            meaning=float(self.config["meaning_weight"]),
+        )
 
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.linear_model import LogisticRegression
 
-        pairs = self._labelled(training_data)
+        pairs = [
+            (m.get(TEXT), self._label(m))
+            for m in training_data.intent_examples
+            if m.get(TEXT) and self._label(m)
+        ]
         if len({label for _, label in pairs}) < 2:
-            logger.warning("%s: fewer than two labels to learn", type(self).__name__)
+            logger.warning("LinearIntentClassifier: fewer than two labels to learn")
             return self._resource
+        embedder = Embedder.from_dir() if self.config["meaning_weight"] else None
+        texts = [str(text) for text, _ in pairs]
+        self.features = TextFeatures(embedder, self._weights()).fit(texts)
         model = LogisticRegression(
             C=self.config["C"],
             max_iter=self.config["max_iter"],
-            random_state=self.config["random_state"],
             class_weight="balanced",
         )
-        features = [self._features(message) for message, _ in pairs]
-        model.fit(vstack(features), [label for _, label in pairs])
-        self.model = model
+        model.fit(self.features.transform(texts), [label for _, label in pairs])
+        self.labels = [str(label) for label in model.classes_]
+        self.coef = np.asarray(model.coef_, dtype=np.float64)
+        self.intercept = np.asarray(model.intercept_, dtype=np.float64)
+        self._content = np.array([label not in CHATTER for label in self.labels])
         with self._model_storage.write_to(self._resource) as directory:
-            import skops.io as sio
-
-            sio.dump(model, directory / MODEL_FILE)
+            self.features.save(directory)
+            np.save(directory / "coef.npy", self.coef)
+            np.save(directory / "intercept.npy", self.intercept)
+            (directory / "labels.json").write_text(json.dumps(self.labels))
         return self._resource
 
     @classmethod
@@ -186,104 +200,101 @@ class _LinearClassifier(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> _LinearClassifier:
-        import skops.io as sio
-
+    ) -> LinearIntentClassifier:
         try:
             with model_storage.read_from(resource) as directory:
-                path = directory / MODEL_FILE
-                # Like Rasa's LogisticRegressionClassifier: load only a file made of
-                # types skops trusts by default (scikit-learn, numpy), never pickle.
-                untrusted = sio.get_untrusted_types(file=path)
-                if untrusted:
-                    raise ValueError(f"untrusted types in {path}: {untrusted}")
-                model = sio.load(path, trusted=False)
-        except ValueError as error:
-            logger.warning("%s: no usable model (%s)", cls.__name__, error)
-            model = None
-        return cls(config, model_storage, resource, model)
+                features = TextFeatures.load(directory)
+                coef = np.load(directory / "coef.npy", allow_pickle=False)
+                intercept = np.load(directory / "intercept.npy", allow_pickle=False)
+                labels = json.loads((directory / "labels.json").read_text())
+        except (ValueError, OSError) as error:
+            logger.warning("LinearIntentClassifier: no usable model (%s)", error)
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, features, labels, coef, intercept)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
-    def _features(self, message: Message) -> csr_matrix:
-        return sentence_features(message, normalise=self.config["normalise"])
-
-    def rank(self, message: Message) -> List[Tuple[Text, float]]:
-        """All labels with their probabilities, most likely first."""
-        if self.model is None:
-            return []
-        probabilities = predict_proba_row(self.model, self._features(message))
-        ranked = sorted(
-            zip(self.model.classes_, probabilities, strict=True),
-            key=lambda pair: -pair[1],
+    # --- prediction ---------------------------------------------------------------------
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """One row of label probabilities per text."""
+        assert self.features is not None and self.coef is not None
+        assert self.intercept is not None
+        rows = self.features.transform(texts)
+        return np.vstack(
+            [
+                predict_proba_row(self.coef, self.intercept, rows[i])
+                for i in range(len(texts))
+            ]
         )
-        return [(str(label), float(p)) for label, p in ranked]
 
-    def _top(self, ranked: List[Tuple[Text, float]]) -> List[Tuple[Text, float]]:
-        length = self.config["ranking_length"]
-        return ranked[:length] if length else ranked
+    def distribution(self, text: str) -> Tuple[np.ndarray, Optional[int]]:
+        """Label probabilities for a message, and which sentence decided (or None).
 
-
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
-class LinearIntentClassifier(_LinearClassifier, IntentClassifier):
-    """The intent and the intent ranking, as DIETClassifier reports them."""
-
-    def _labelled(self, training_data: TrainingData) -> List[Tuple[Message, Text]]:
-        return [
-            (m, m.get(INTENT))
-            for m in training_data.intent_examples
-            if m.get(INTENT) and m.get(TEXT)
-        ]
+        A sentence is chosen by its labels other than crisis: a short aside ("she's
+        kinda freaked.") must not turn a question into an alarm. The crisis confidence
+        stays the whole message's; buried crisis wording is the crisis patterns' job,
+        and they always read the whole text (components/safety_gate.py).
+        """
+        parts = sentences(text)
+        if len(parts) < 2:
+            return self.probabilities([text])[0], None
+        probs = self.probabilities([text, *parts])
+        whole, each = probs[0], probs[1:]
+        content = self._content & (np.array(self.labels) != CRISIS)
+        clearest = int(np.argmax(each[:, content].max(axis=1)))
+        if (
+            each[clearest, content].max()
+            <= whole[content].max() + self.config["sentence_margin"]
+        ):
+            return whole, None
+        chosen = each[clearest].copy()
+        if CRISIS in self.labels:
+            i = self.labels.index(CRISIS)
+            chosen[i] = whole[i]
+            chosen /= chosen.sum()
+        return chosen, clearest
 
     def process(self, messages: List[Message]) -> List[Message]:
-        if self.model is None:
+        if self.coef is None:
             return messages
         for message in messages:
-            ranking = [
-                {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
-                for name, confidence in self._top(self.rank(message))
-            ]
-            message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            text = message.get(TEXT) or ""
+            probabilities, sentence = self.distribution(text)
+            self._write(message, probabilities, sentence)
         return messages
 
-
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
-class LinearResponseSelector(_LinearClassifier):
-    """The retrieval intent's topic (``faq/<topic>``), as ResponseSelector reports it."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {**_LinearClassifier.get_default_config(), "retrieval_intent": "faq"}
-
-    def _labelled(self, training_data: TrainingData) -> List[Tuple[Message, Text]]:
-        intent = self.config["retrieval_intent"]
-        return [
-            (m, m.get(INTENT_RESPONSE_KEY))
-            for m in training_data.intent_examples
-            if m.get(INTENT) == intent and m.get(INTENT_RESPONSE_KEY) and m.get(TEXT)
-        ]
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        if self.model is None:
-            return messages
-        intent = self.config["retrieval_intent"]
-        for message in messages:
-            ranked = self.rank(message)
-            best, confidence = ranked[0]
-            properties = message.get(RESPONSE_SELECTOR_PROPERTY_NAME, {})
-            properties[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = [intent]
+    def _write(
+        self, message: Message, probabilities: np.ndarray, sentence: Optional[int]
+    ) -> None:
+        intents: Dict[str, float] = {}
+        topics: Dict[str, Dict[str, float]] = {}
+        for label, p in zip(self.labels, probabilities, strict=True):
+            intent = label.split("/", 1)[0]
+            intents[intent] = intents.get(intent, 0.0) + float(p)
+            if intent in self.config["retrieval_intents"] and "/" in label:
+                topics.setdefault(intent, {})[label] = float(p)
+        length = self.config["ranking_length"] or None
+        ranking = [
+            {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+            for name, confidence in sorted(intents.items(), key=lambda kv: -kv[1])
+        ][:length]
+        top = dict(ranking[0])
+        if sentence is not None:
+            top["sentence"] = sentence  # which sentence decided: an index, never text
+        message.set(INTENT, top, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        properties = message.get(RESPONSE_SELECTOR_PROPERTY_NAME, {})
+        properties[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = list(topics)
+        for intent, scores in topics.items():
+            total = sum(scores.values()) or 1.0
+            ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+            best, p_best = ranked[0]
             properties[intent] = {
                 RESPONSE_SELECTOR_PREDICTION_KEY: {
-                    # The answers themselves come from domain.yml when the retrieval
-                    # action runs (utter_action); the selector only names the topic.
+                    # The answers come from domain.yml when the retrieval action runs.
                     RESPONSE_SELECTOR_RESPONSES_KEY: [],
-                    PREDICTED_CONFIDENCE_KEY: confidence,
+                    PREDICTED_CONFIDENCE_KEY: p_best / total,
                     INTENT_RESPONSE_KEY: best,
                     RESPONSE_SELECTOR_UTTER_ACTION_KEY: (
                         intent_response_key_to_template_key(best)
@@ -293,10 +304,9 @@ class LinearResponseSelector(_LinearClassifier):
                     {
                         "id": zlib.crc32(label.encode()),
                         INTENT_RESPONSE_KEY: label,
-                        PREDICTED_CONFIDENCE_KEY: p,
+                        PREDICTED_CONFIDENCE_KEY: p / total,
                     }
-                    for label, p in self._top(ranked)
+                    for label, p in ranked[:length]
                 ],
             }
-            message.set(RESPONSE_SELECTOR_PROPERTY_NAME, properties, add_to_output=True)
-        return messages
+        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, properties, add_to_output=True)

@@ -1,8 +1,9 @@
 """Response generator that fills ``{clinic_<key>}`` from the clinic profile.
 
 It also completes ``utter_faq_unsure`` (an FAQ question the assistant is not sure how to
-answer): the two topics the FAQ selector found likeliest for the patient's message
-become buttons (content/faq_topics.yml), before the reply's own "Talk to a person".
+answer) and ``utter_not_covered`` (a question the sheet does not cover): the two topics
+the FAQ selector found likeliest for the patient's message become buttons
+(content/faq_topics.yml), before the reply's own "Talk to a person".
 
 Configured in endpoints.yml (``nlg: type: components.profile_nlg.ClinicProfileNLG``). It is
 Rasa's own templated generator plus the clinic profile as extra variables, so greeting,
@@ -24,8 +25,10 @@ from components import speedups
 from kat.clinic_profile import cached_profile, response_values
 from kat.faq_topics import RETRIEVAL_INTENT, cached_topics, topic_buttons
 
-# Replies that get the likeliest FAQ topics as buttons, before their own buttons.
-UNSURE_FAQ_RESPONSE = "utter_faq_unsure"
+# Replies that get the likeliest FAQ topics as buttons, before their own buttons: an FAQ
+# question whose topic is unsure, and a question the sheet does not cover (the nearest
+# topics it does cover).
+TOPIC_BUTTON_RESPONSES = {"utter_faq_unsure", "utter_not_covered"}
 
 
 class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
@@ -51,7 +54,7 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> Optional[Dict[str, Any]]:
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        if response is not None and utter_action == UNSURE_FAQ_RESPONSE:
+        if response is not None and utter_action in TOPIC_BUTTON_RESPONSES:
             offered = topic_buttons(likely_topic_ranking(tracker), cached_topics())
             response = {
                 **response,

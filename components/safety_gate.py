@@ -43,7 +43,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from kat.crisis import CrisisDetector, default_detector
+from kat.coverage import CoverageChecker, default_coverage
+from kat.crisis import CrisisDetector, assess_languages, default_detector
 from kat.input_check import (
     EMPTY,
     NOISE,
@@ -62,6 +63,21 @@ FAQ_INTENT = "faq"
 FAQ_UNSURE_INTENT = "faq_unsure"
 # Clinical topics a contraindication answer covers; anything else goes to a person.
 CONTRAINDICATION_TOPICS = {"eligibility"}
+# Clinical topics a general FAQ answer may still serve when the question is asked in the
+# first person ("would it make me less impulsive?"): the sheet's answer plus "only a
+# clinician can decide" (faq_personal). Dosing, medications, symptoms, pregnancy,
+# minors, diagnosis, switching, prescriptions and eligibility always go to a person.
+PERSONAL_FAQ_TOPICS = {"efficacy"}
+FAQ_PERSONAL_INTENT = "faq_personal"
+# NLU guesses that mean "no idea what this is": a named condition then makes it a
+# contraindication question ("my dad had a heart attack last year").
+UNREAD_INTENTS = {"out_of_scope", "nlu_fallback"}
+NOT_COVERED_INTENT = "not_covered"
+# What the coverage check (content/not_covered.yml) may turn into not_covered: an FAQ
+# answer, or the classifier's "no idea" for a near-domain question.
+COVERAGE_CHECKED_INTENTS = {"faq", "out_of_scope", "nlu_fallback"}
+# Entities of content/spacy/entities.yml (components/clinical_entities.py).
+MEDICAL_ENTITY_TYPES = {"CONDITION", "MEDICATION", "SUBSTANCE"}
 CLINICAL_INTENT = "clinical_question"
 MISUSE_INTENT = "misuse_request"
 OTHER_LANGUAGE_INTENT = "other_language"
@@ -97,6 +113,19 @@ class SafetyGate(GraphComponent):
             # this is not answered with a guess (faq_unsure: "is it about one of
             # these?" with the likely topics and a person). 0: always answer.
             "faq_min_confidence": 0.0,
+            # An unconfirmed crisis guess gets the check-in only with a risk word in the
+            # message or at least this much crisis probability (a bare "shoot, i forgot
+            # my appointment" is not a reason to ask how someone is).
+            "check_in_min_confidence": 0.35,
+            "check_in_cleared_confidence": 0.8,
+            # Languages whose reviewed crisis patterns are checked after English.
+            "crisis_languages": ["es", "intl"],
+            # An everyday request ("how many points are on my card", "add my kid's game
+            # to the calendar") can match the broad clinical and misuse patterns; when
+            # the classifier is at least this sure it is an everyday request and the
+            # message names no medical term, it is answered as out of scope (crisis
+            # patterns are never vetoed). 1.01: never.
+            "everyday_veto_confidence": 0.9,
         }
 
     def __init__(
@@ -105,11 +134,13 @@ class SafetyGate(GraphComponent):
         detector: Optional[CrisisDetector] = None,
         router: Optional[Router] = None,
         checker: Optional[InputChecker] = None,
+        coverage: Optional[CoverageChecker] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.detector = detector or default_detector()
         self.router = router or default_router()
         self.checker = checker or default_checker()
+        self.coverage = coverage or default_coverage()
 
     @classmethod
     def create(
@@ -148,18 +179,26 @@ class SafetyGate(GraphComponent):
 
         # Patterns read the words, not any markup around them ("<b>help</b>").
         words = strip_markup(text)
-        crisis = self.detector.assess(words)
+        readable = self.checker.check(text)
+        crisis, language = assess_languages(
+            words,
+            self.detector,
+            self.config["crisis_languages"],
+            other_language=readable.kind == OTHER_LANGUAGE,
+        )
         nlu_crisis = round(ranking.get(CRISIS_INTENT, 0.0), 4)
         if crisis.is_crisis:
-            self._override(
-                message,
-                CRISIS_INTENT,
-                {
-                    "source": "patterns",
-                    "categories": list(crisis.categories),
-                    "nlu_crisis": nlu_crisis,
-                },
-            )
+            # Reviewed patterns, English or (content/safety/crisis_patterns_<xx>.yml)
+            # another language: Spanish gets the crisis reply in Spanish, the others
+            # the English one, which carries the emergency numbers. An urgent ticket.
+            why: Dict[str, Any] = {
+                "source": "patterns",
+                "categories": list(crisis.categories),
+                "nlu_crisis": nlu_crisis,
+            }
+            if language:
+                why["language"] = language
+            self._override(message, CRISIS_INTENT, why)
             return
         # The NLU's own crisis prediction catches wording no pattern has yet. It is
         # trusted unless the patterns looked and cleared the message explicitly (a
@@ -187,7 +226,6 @@ class SafetyGate(GraphComponent):
                 {"source": "input_check", "input": "command"},
             )
             return
-        readable = self.checker.check(text)
         if readable.kind == OTHER_LANGUAGE:
             self._override(
                 message,
@@ -209,6 +247,24 @@ class SafetyGate(GraphComponent):
                 {"source": "input_check", "input": readable.kind},
             )
             return
+        medical_terms = [
+            e
+            for e in message.get(ENTITIES) or []
+            if e.get(ENTITY_ATTRIBUTE_TYPE) in MEDICAL_ENTITY_TYPES
+        ]
+        if (
+            decision.kind in (MISUSE, CLINICAL)
+            and predicted == OUT_OF_SCOPE_INTENT
+            and not medical_terms
+            and ranking.get(OUT_OF_SCOPE_INTENT, 0.0)
+            >= self.config["everyday_veto_confidence"]
+        ):
+            self._override(
+                message,
+                OUT_OF_SCOPE_INTENT,
+                {"source": "everyday_veto", "routing": decision.kind},
+            )
+            return
         if decision.kind == MISUSE:
             self._override(message, MISUSE_INTENT, {"source": "patterns"})
             return
@@ -221,6 +277,7 @@ class SafetyGate(GraphComponent):
             predicted == CONTRAINDICATIONS_INTENT
             or decision.contraindication_question
             or (conditions and decision.kind == CLINICAL)
+            or (conditions and predicted in UNREAD_INTENTS)
         )
         if asks_contraindications and set(decision.topics) <= CONTRAINDICATION_TOPICS:
             # "Who shouldn't get ketamine?", "I have X, can I do KAT?": answered by
@@ -228,6 +285,20 @@ class SafetyGate(GraphComponent):
             # offers a person.
             if predicted != CONTRAINDICATIONS_INTENT:
                 self._override(message, CONTRAINDICATIONS_INTENT, {"source": "patterns"})
+            return
+        if (
+            decision.kind == CLINICAL
+            and set(decision.topics) <= PERSONAL_FAQ_TOPICS
+            and predicted == FAQ_INTENT
+            and self._faq_confidence(message) >= self.config["faq_min_confidence"]
+        ):
+            # "Would it make me less impulsive?": the sheet answers it in general; the
+            # reply adds that only a clinician can decide for them (utter_personal_note).
+            self._override(
+                message,
+                FAQ_PERSONAL_INTENT,
+                {"source": "patterns", "topics": list(decision.topics)},
+            )
             return
         if decision.kind == CLINICAL:
             self._override(
@@ -240,7 +311,17 @@ class SafetyGate(GraphComponent):
                 },
             )
             return
-        if CRISIS_INTENT in (predicted, self._best_guess(message)):
+        # A check-in needs some crisis probability, or a risk word; much more when
+        # the patterns explicitly cleared the message (an idiom such as "dying to try",
+        # history long over) — a check-in on a harmless message is a false alarm too.
+        explained = cleared or self.detector.has_idiom(words)
+        check_in_floor = self.config[
+            "check_in_cleared_confidence" if explained else "check_in_min_confidence"
+        ]
+        if CRISIS_INTENT in (predicted, self._best_guess(message)) and (
+            nlu_crisis >= check_in_floor
+            or (not explained and self.detector.has_risk_words(words))
+        ):
             # The classifier's top guess was crisis (also when the FallbackClassifier
             # found it too unsure to name), the gate did not confirm it: never answer
             # such a message from the FAQ; check in gently, with a person and the
@@ -253,6 +334,19 @@ class SafetyGate(GraphComponent):
             return
         if predicted in (CLINICAL_INTENT, MISUSE_INTENT):
             return  # the NLU already routed it
+        uncovered = self.coverage.uncovered(words)
+        sure_everyday = (
+            predicted == OUT_OF_SCOPE_INTENT
+            and ranking.get(OUT_OF_SCOPE_INTENT, 0.0)
+            >= self.config["everyday_veto_confidence"]
+        )
+        if uncovered and predicted in COVERAGE_CHECKED_INTENTS and not sure_everyday:
+            # "Can it help with OCD?": the sheet says nothing about OCD, so never the
+            # nearest FAQ answer (content/not_covered.yml).
+            self._override(
+                message, NOT_COVERED_INTENT, {"source": "coverage", "concepts": uncovered}
+            )
+            return
         for routed in (MISUSE_INTENT, CLINICAL_INTENT):
             if ranking.get(routed, 0.0) >= self.config["nlu_routing_threshold"]:
                 self._override(message, routed, {"source": "nlu"})
@@ -268,6 +362,8 @@ class SafetyGate(GraphComponent):
                     FAQ_UNSURE_INTENT,
                     {"source": "faq_selector", "faq_confidence": round(confidence, 4)},
                 )
+            elif self.router.is_personal(words):
+                self._override(message, FAQ_PERSONAL_INTENT, {"source": "patterns"})
 
     @staticmethod
     def _faq_confidence(message: Message) -> float:

@@ -41,6 +41,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 CRISIS_INTENT = "crisis"
 CRISIS_HELP = "utter_crisis_help"
 CRISIS_FOLLOWUP = "utter_crisis_followup"
+# Replies in the language the crisis patterns found (safety gate: intent.safety_gate
+# .language); any other language gets the English reply, which carries the numbers.
+CRISIS_REPLY_LANGUAGES = {"es"}
+CHECK_IN = "utter_check_in"
+# A farewell after distress ("thanks for everything, bye" after a check-in) is not a
+# cheerful goodbye: the patient gets the check-in again.
+FAREWELL_INTENTS = {"goodbye", "thanks"}
 HANDOFF = "action_handoff"
 ADD_TO_HANDOFF = "action_add_to_handoff"
 DEACTIVATE_LOOP = "action_deactivate_loop"
@@ -115,6 +122,17 @@ def _handoff_failed(events: List[Any]) -> bool:
     return False
 
 
+def crisis_language(event: UserUttered) -> Optional[str]:
+    """The language the gate found a crisis in, if it has its own replies."""
+    why = (event.intent or {}).get("safety_gate") or {}
+    language = why.get("language")
+    return str(language) if language in CRISIS_REPLY_LANGUAGES else None
+
+
+def in_language(action: str, language: Optional[str]) -> str:
+    return f"{action}_{language}" if language else action
+
+
 def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
     """The action safety requires next, or None to let the other policies decide."""
     events = _session_events(tracker)
@@ -138,26 +156,37 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         return LISTEN
 
     if intent == CRISIS_INTENT:
-        if CRISIS_HELP not in done:
-            return CRISIS_HELP
+        help_reply = in_language(CRISIS_HELP, crisis_language(latest))
+        if help_reply not in done:
+            return help_reply
         if tracker.active_loop_name and DEACTIVATE_LOOP not in done:
             return DEACTIVATE_LOOP
         if HANDOFF not in done:
             return HANDOFF
         return LISTEN
 
-    crisis_earlier = any(
-        isinstance(e, UserUttered) and (e.intent or {}).get("name") == CRISIS_INTENT
+    crises = [
+        e
         for e in events[:last_user]
-    )
-    if crisis_earlier and intent not in PASS_THROUGH_AFTER_CRISIS:
-        if CRISIS_FOLLOWUP not in done:
+        if isinstance(e, UserUttered) and (e.intent or {}).get("name") == CRISIS_INTENT
+    ]
+    if crises and intent not in PASS_THROUGH_AFTER_CRISIS:
+        followup = in_language(CRISIS_FOLLOWUP, crisis_language(crises[-1]))
+        if followup not in done:
             if tracker.active_loop_name and DEACTIVATE_LOOP not in done:
                 return DEACTIVATE_LOOP
-            return CRISIS_FOLLOWUP
+            return followup
         if tracker.get_slot("handoff_active") and ADD_TO_HANDOFF not in done:
             return ADD_TO_HANDOFF  # the person on the urgent ticket reads this too
         return LISTEN
+    if intent in FAREWELL_INTENTS and not tracker.get_slot("handoff_active"):
+        checked_in = any(
+            isinstance(e, ActionExecuted) and e.action_name == CHECK_IN
+            for e in events[:last_user]
+        )
+        if checked_in:
+            return CHECK_IN if CHECK_IN not in done else LISTEN
+
     if intent == FALLBACK_INTENT and not tracker.get_slot("handoff_active"):
         earlier = [
             (e.intent or {}).get("name")

@@ -35,6 +35,7 @@ REQUIRED_KEYS = (
     "crisis_line",
     "crisis_line_text",
     "crisis_text_line",
+    "crisis_line_text_es",
     "substance_use_helpline",
     "disclaimer",
 )
@@ -49,6 +50,11 @@ PLACEHOLDER_WORDING = {
     "web_chat_url": "see the clinic's website",
     "reply_time": "as soon as they can",
     "hours": "see the clinic's website",
+}
+# The same for the Spanish replies, as clinic_<key>_es.
+PLACEHOLDER_WORDING_ES = {
+    "phone": "el número que aparece en el sitio web de la clínica",
+    "hours": "consulte el sitio web de la clínica",
 }
 DEFAULT_PLACEHOLDER_WORDING = (
     "the clinic hasn't added this to the assistant yet, so please ask the team"
@@ -94,9 +100,14 @@ def response_values(profile: Mapping[str, Any]) -> Dict[str, str]:
         if not isinstance(value, (str, int, float)):
             continue
         text = str(value).strip()
-        if is_placeholder(text):
+        placeholder = is_placeholder(text)
+        if placeholder:
             text = PLACEHOLDER_WORDING.get(key, DEFAULT_PLACEHOLDER_WORDING)
         values[f"clinic_{key}"] = text
+        if key in PLACEHOLDER_WORDING_ES:
+            values[f"clinic_{key}_es"] = (
+                PLACEHOLDER_WORDING_ES[key] if placeholder else str(value).strip()
+            )
     return values
 
 

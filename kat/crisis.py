@@ -14,13 +14,13 @@ benchmark all call :meth:`CrisisDetector.assess`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
-from kat.normalise import Normaliser, default_normaliser
+from kat.normalise import FoldingNormaliser, default_normaliser
 from kat.paths import content_dir
 from kat.pattern_dsl import IndexedMatcher, compile_pattern, matcher_for
 
@@ -33,6 +33,8 @@ class CrisisAssessment:
     categories: Tuple[str, ...] = ()
     reason: str = "no_match"
     matched: Tuple[str, ...] = field(default=(), repr=False)
+    # A crisis found by at least one `strong` pattern (not only by a risk word).
+    strong: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class CrisisDetector:
     def __init__(
         self,
         config: Dict[str, Any],
-        normaliser: Optional[Normaliser] = None,
+        normaliser: Optional[Any] = None,
         nlp: Any = None,
     ) -> None:
 
@@ -74,6 +76,12 @@ class CrisisDetector:
                     self.matcher.add(f"{category}|{strength}|{i}", compile_pattern(line))
 
         self.idioms = matcher_for(vocab, "idiom", config.get("idioms", []))
+        resolved = config.get("resolved_past") or {}
+        self.resolved_when = matcher_for(vocab, "long_ago", resolved.get("when") or [])
+        self.resolved_over = matcher_for(vocab, "over", resolved.get("resolved") or [])
+        self.side_effect_questions = matcher_for(
+            vocab, "side_effect", config.get("side_effect_questions") or []
+        )
         self.past_context = matcher_for(vocab, "past", config.get("past_context", []))
         general = config["general_question"]
         self.lead_ins = matcher_for(vocab, "lead_in", general["lead_ins"])
@@ -148,6 +156,10 @@ class CrisisDetector:
             return False
         return any(start > contrast_at[0] for _, start, _ in self.residual(doc))
 
+    def has_idiom(self, text: str) -> bool:
+        """Whether the message holds one of the reviewed idioms ("dying to try")."""
+        return bool(self.idioms(self.nlp.make_doc(self.normalise(text))))
+
     def has_risk_words(self, text: str) -> bool:
         """Whether the message has a risk word that could support the NLU's crisis guess.
 
@@ -178,12 +190,24 @@ class CrisisDetector:
 
         general = self._is_general_question(doc)
         has_past_context = bool(self.past_context(doc))
+        resolved_past = bool(self.resolved_when(doc)) and bool(self.resolved_over(doc))
+        side_effect_question = bool(self.side_effect_questions(doc))
         live: List[_Match] = []
         negated: List[_Match] = []
         reasons: Set[str] = set()
         for match in matches:
             if match.strength == "topic" and general:
                 reasons.add("general_question")
+                continue
+            if match.strength == "topic" and resolved_past:
+                reasons.add("resolved_past")
+                continue
+            if (
+                match.strength == "topic"
+                and side_effect_question
+                and match.category == "hallucinations"
+            ):
+                reasons.add("side_effect_question")
                 continue
             if (
                 match.strength == "topic"
@@ -212,7 +236,8 @@ class CrisisDetector:
     def _crisis(doc: Any, matches: Sequence[_Match], reason: str) -> CrisisAssessment:
         categories = tuple(sorted({m.category for m in matches}))
         matched = tuple(doc[m.start : m.end].text for m in matches)
-        return CrisisAssessment(True, categories, reason, matched)
+        strong = any(m.strength == "strong" for m in matches)
+        return CrisisAssessment(True, categories, reason, matched, strong)
 
 
 def load_crisis_config(path: Optional[Path] = None) -> Dict[str, Any]:
@@ -229,3 +254,44 @@ def load_crisis_config(path: Optional[Path] = None) -> Dict[str, Any]:
 def default_detector() -> CrisisDetector:
     """The detector for the shipped pattern file, built once per process."""
     return CrisisDetector.from_file()
+
+
+# Reviewed crisis patterns in other languages, checked after English (the safety gate's
+# ``crisis_languages``): content/safety/crisis_patterns_<language>.yml, same syntax, text
+# folded without accents (kat.normalise.FoldingNormaliser) instead of the English slang.
+OTHER_LANGUAGE_FILES = {
+    "es": "crisis_patterns_es.yml",
+    "intl": "crisis_patterns_intl.yml",
+}
+
+
+@cache
+def detector_for(language: str) -> CrisisDetector:
+    """The detector for one of OTHER_LANGUAGE_FILES, built once per process."""
+    path = content_dir() / "safety" / OTHER_LANGUAGE_FILES[language]
+    config = load_crisis_config(path)
+    return CrisisDetector(config, normaliser=FoldingNormaliser(config.get("normalise")))
+
+
+def assess_languages(
+    text: str,
+    english: CrisisDetector,
+    languages: Sequence[str],
+    other_language: bool,
+) -> Tuple[CrisisAssessment, Optional[str]]:
+    """English first, then each of ``languages``; (assessment, language or None).
+
+    In a message in another language (``other_language``, from kat/input_check.py) an
+    English risk word alone ("suicidas") is not a crisis: only a `strong` English match
+    counts there, and the other language's own patterns decide, negations and all.
+    """
+    found = english.assess(text)
+    if found.is_crisis and (found.strong or not other_language):
+        return found, None
+    for language in languages:
+        other = detector_for(language).assess(text)
+        if other.is_crisis:
+            return other, language
+    if found.is_crisis:
+        return CrisisAssessment(False, reason="other_language"), None
+    return found, None

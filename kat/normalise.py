@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional
@@ -40,3 +41,21 @@ class Normaliser:
 @lru_cache(maxsize=1)
 def default_normaliser() -> Normaliser:
     return Normaliser.from_file()
+
+
+class FoldingNormaliser:
+    """For the crisis patterns of other languages: lower-case, straighten quotes, drop
+    accents ("más" -> "mas", "tomé" -> "tome"), squeeze repeated letters, then the
+    pattern file's own texting spellings (``normalise:``, e.g. "q" -> "que",
+    "kiero" -> "quiero"). Patterns are written without accents."""
+
+    def __init__(self, words: Optional[Dict[str, str]] = None) -> None:
+        self._words = Normaliser(words) if words else None
+
+    def __call__(self, text: str) -> str:
+        text = (text or "").translate(_QUOTES).lower()
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+        text = _REPEATS.sub(r"\1\1", text)
+        return self._words(text) if self._words else text

@@ -96,6 +96,11 @@ class Router:
             if token.lower_ in self.first_person and token.i not in masked
         }
 
+    def is_personal(self, text: str) -> bool:
+        """Whether any sentence is about the writer (first-person words outside the
+        ``not_personal`` phrases)."""
+        return bool(self._personal_sentences(self.nlp.make_doc(self.normalise(text))))
+
     def classify(self, text: str) -> RoutingDecision:
         doc = self.nlp.make_doc(self.normalise(text))
         if self.misuse(doc):

@@ -67,6 +67,10 @@ fi
 # --- 4. The project's spaCy pipeline ---------------------------------------------------
 quietly "Building the project's spaCy pipeline (build/spacy)" spacy \
   "$VPY" scripts/build_spacy_pipeline.py
+# WordLlama's static token embeddings, unpacked from its pinned PyPI wheel (never
+# installed; nothing is downloaded at run time): scripts/build_embeddings.py.
+quietly "Unpacking the WordLlama token embeddings (build/wordllama)" embeddings \
+  "$VPY" scripts/build_embeddings.py
 
 # --- 5. The web chat's socket.io client (pinned in web/package-lock.json) ---------------
 # npm ci only when the lock file changed; served from this machine, never from a CDN.

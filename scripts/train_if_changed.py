@@ -1,6 +1,7 @@
 """Train the Rasa model only when its inputs changed.
 
-Inputs: config.yml, domain.yml, data/, content/spacy/ and components/. Their digest is
+Inputs: config.yml, domain.yml, data/, content/spacy/, components/ and
+kat/text_features.py (the classifier's features). Their digest is
 stored beside the model; an unchanged digest skips training. ``--force`` always trains.
 """
 
@@ -18,7 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / "models"
 MODEL_NAME = "kat-assistant"
 LOG = ROOT / "build" / "logs" / "train.log"
-INPUTS = ["config.yml", "domain.yml", "data", "content/spacy", "components"]
+INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "data",
+    "content/spacy",
+    "components",
+    "kat/text_features.py",
+]
 
 
 def training_fingerprint() -> str:

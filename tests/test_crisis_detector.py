@@ -6,11 +6,15 @@ is the independent check.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 from kat.crisis import CrisisDetector, default_detector, load_crisis_config
 from kat.pattern_dsl import PatternSyntaxError, compile_pattern, expand_groups
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CRISIS = [
     "i want to kill myself",
@@ -119,3 +123,98 @@ def test_pattern_groups_expand_and_bad_syntax_is_reported() -> None:
         compile_pattern("(unclosed group")
     with pytest.raises(PatternSyntaxError):
         compile_pattern("...")
+
+
+# --- other languages (content/safety/crisis_patterns_es.yml, crisis_patterns_intl.yml) --
+def _spanish_set() -> dict:
+    return yaml.safe_load((ROOT / "tests" / "safety" / "crisis_es.yml").read_text())
+
+
+def _crisis_in_any_language(text: str) -> bool:
+    from kat.crisis import assess_languages, default_detector
+    from kat.input_check import OTHER_LANGUAGE, default_checker
+
+    found, _ = assess_languages(
+        text,
+        default_detector(),
+        ["es", "intl"],
+        other_language=default_checker().check(text).kind == OTHER_LANGUAGE,
+    )
+    return found.is_crisis
+
+
+def test_every_spanish_crisis_message_is_caught() -> None:
+    missed = [t for t in _spanish_set()["crisis"] if not _crisis_in_any_language(t)]
+    assert missed == []
+
+
+def test_no_spanish_everyday_message_is_a_crisis() -> None:
+    alarms = [t for t in _spanish_set()["not_crisis"] if _crisis_in_any_language(t)]
+    assert alarms == []
+
+
+def test_a_spanish_crisis_is_reported_as_spanish() -> None:
+    from kat.crisis import assess_languages, default_detector
+
+    found, language = assess_languages(
+        "ya no quiero vivir", default_detector(), ["es", "intl"], other_language=True
+    )
+    assert found.is_crisis and language == "es"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je veux mourir, je n'en peux plus",
+        "vou me matar hoje à noite",
+        "ich will sterben",
+    ],
+)
+def test_crisis_words_in_other_languages_are_caught(text: str) -> None:
+    assert _crisis_in_any_language(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["bonjour, parlez-vous français?", "oi, vocês atendem em português?"]
+)
+def test_other_languages_without_crisis_words_are_not(text: str) -> None:
+    assert not _crisis_in_any_language(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gonna crash my car on purpose on the way home",
+        "im not going to be around for the next appointment. permanently",
+        "i keep hitting my head against the wall and i cant stop",
+        "honestly i don't plan on being alive by the end of the month",
+    ],
+)
+def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
+    assert default_detector().assess(text).is_crisis
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("will i see things during it?", "side_effect_question"),
+        (
+            "i was suicidal in high school but that was 12 years ago and ive been fine since",
+            "resolved_past",
+        ),
+        ("i overdosed on coffee today, jittery af lol", "idiom"),
+    ],
+)
+def test_side_effect_questions_and_resolved_history_are_not(
+    text: str, reason: str
+) -> None:
+    found = default_detector().assess(text)
+    assert not found.is_crisis and found.reason == reason
+
+
+def test_resolved_history_needs_both_long_ago_and_over() -> None:
+    # Long ago but not said to be over, or over but recent: still a crisis.
+    assert default_detector().assess("i was suicidal in high school").is_crisis
+    assert (
+        default_detector().assess("i was suicidal last month but im fine now").is_crisis
+    )
