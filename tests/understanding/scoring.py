@@ -35,7 +35,10 @@ SMALLTALK_REPLIES = {
 UNSURE = {"unsure", "not_covered", "out_of_scope"}
 HANDED_OVER = {"handoff", "handoff_clinical", "contraindication"}
 CAREFUL = {"crisis", "crisis_followup", "check_in"}
-POLITE_NON_ANSWERS = {"out_of_scope", "not_covered", "other_language"}
+# For an everyday request: "I can't help with that", "not covered", "I speak English",
+# "anything else?", or a short social reply ("are you a bot?" -> "I'm an automated
+# assistant"): polite, and no clinic content, ticket or alarm.
+POLITE_NON_ANSWERS = {"out_of_scope", "not_covered", "other_language", "anything_else"}
 
 
 def outcome(actions: Sequence[str]) -> str:
@@ -62,6 +65,7 @@ def outcome(actions: Sequence[str]) -> str:
         "utter_other_language": "other_language",
         "utter_out_of_scope": "out_of_scope",
         "utter_handoff_unavailable": "handoff",
+        "utter_anything_else": "anything_else",
     }
     for name in names:
         if name in table:
@@ -122,7 +126,7 @@ def verdict(item: Dict[str, Any], got: str) -> str:
     if expect == "request_human":
         return RIGHT if got in ("handoff", "handoff_clinical") else HONEST
     if expect == "everyday":
-        if got in POLITE_NON_ANSWERS:
+        if got in POLITE_NON_ANSWERS or got.startswith("smalltalk:"):
             return RIGHT
         return WRONG if is_faq or got.startswith(("handoff", "clinic_info")) else HONEST
     if expect == "any":

@@ -1,0 +1,71 @@
+"""The held-out and blind evaluation sets stay apart from the training data.
+
+A held-out message that is also a training example measures memory, not understanding
+(81 such copies once sat in tests/nlu/test_nlu.yml). This fails listing any message of
+tests/nlu/, tests/understanding/ or the everyday test set that a file in data/nlu/
+also holds (case and spacing ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, List, Set
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def _nlu_examples(path: Path) -> Iterable[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for block in data.get("nlu") or []:
+        for line in str(block.get("examples") or "").splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                yield line[2:].strip()
+
+
+def training_texts() -> Set[str]:
+    return {
+        _norm(t) for p in (ROOT / "data" / "nlu").glob("*.yml") for t in _nlu_examples(p)
+    }
+
+
+def copies(texts: Iterable[str], training: Set[str]) -> List[str]:
+    return [t for t in texts if _norm(t) in training]
+
+
+def test_the_held_out_nlu_sets_hold_no_training_example() -> None:
+    training = training_texts()
+    assert len(training) > 5000
+    for path in sorted((ROOT / "tests" / "nlu").glob("*.yml")):
+        assert copies(_nlu_examples(path), training) == [], path.name
+
+
+def test_the_blind_and_everyday_sets_hold_no_training_example() -> None:
+    training = training_texts()
+    here = ROOT / "tests" / "understanding"
+    for path in sorted(here.glob("blind_*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if (data.get("meta") or {}).get("learned_from"):
+            continue  # a set learned from after its first contact may share examples
+        texts = [m["text"] for m in data.get("messages") or []]
+        texts += [t["text"] for c in data.get("conversations") or [] for t in c["turns"]]
+        assert copies(texts, training) == [], path.name
+    everyday = [
+        line
+        for line in (here / "everyday_test.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert copies(everyday, training) == []
+
+
+def test_a_copy_is_found() -> None:
+    assert copies(["What  IS adhd", "something new"], {"what is adhd"}) == [
+        "What  IS adhd"
+    ]
