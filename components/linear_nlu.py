@@ -80,12 +80,14 @@ CHATTER = {
 
 
 def predict_proba_row(
-    coef: np.ndarray, intercept: np.ndarray, row: csr_matrix
+    coef_by_feature: np.ndarray, intercept: np.ndarray, row: csr_matrix
 ) -> np.ndarray:
     """Softmax of ``coef @ row + intercept`` for one sparse row, from the few weights
-    the row's non-zero columns touch (scikit-learn's ``predict_proba`` gives the same
-    numbers: tests/test_linear_nlu.py)."""
-    scores = coef[:, row.indices] @ row.data + intercept
+    the row's non-zero columns touch. ``coef_by_feature`` is the coefficient matrix
+    transposed (one contiguous row of label weights per feature, so the look-up reads
+    adjacent memory); scikit-learn's ``predict_proba`` gives the same numbers
+    (tests/test_linear_nlu.py)."""
+    scores = row.data @ coef_by_feature[row.indices] + intercept
     if scores.shape[0] == 1:  # two labels: one logistic score
         positive = 1.0 / (1.0 + np.exp(-scores[0]))
         return np.array([1.0 - positive, positive])
@@ -135,6 +137,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.labels = labels or []
         self.coef = coef
         self.intercept = intercept
+        self._by_feature = np.ascontiguousarray(coef.T) if coef is not None else None
         self._content = np.array([label not in CHATTER for label in self.labels])
 
     @classmethod
@@ -184,6 +187,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.labels = [str(label) for label in model.classes_]
         self.coef = np.asarray(model.coef_, dtype=np.float64)
         self.intercept = np.asarray(model.intercept_, dtype=np.float64)
+        self._by_feature = np.ascontiguousarray(self.coef.T)
         self._content = np.array([label not in CHATTER for label in self.labels])
         with self._model_storage.write_to(self._resource) as directory:
             self.features.save(directory)
@@ -218,12 +222,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     # --- prediction ---------------------------------------------------------------------
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """One row of label probabilities per text."""
-        assert self.features is not None and self.coef is not None
+        assert self.features is not None and self._by_feature is not None
         assert self.intercept is not None
         rows = self.features.transform(texts)
         return np.vstack(
             [
-                predict_proba_row(self.coef, self.intercept, rows[i])
+                predict_proba_row(self._by_feature, self.intercept, rows[i])
                 for i in range(len(texts))
             ]
         )

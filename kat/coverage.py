@@ -16,17 +16,15 @@ import yaml
 
 from kat.normalise import Normaliser, default_normaliser
 from kat.paths import content_dir
-from kat.pattern_dsl import IndexedMatcher, compile_pattern
+from kat.pattern_dsl import IndexedMatcher, blank_english, compile_pattern, doc_for
 
 
 class CoverageChecker:
     def __init__(
         self, config: Dict[str, Any], normaliser: Optional[Normaliser] = None
     ) -> None:
-        import spacy
-
         self.normalise = normaliser or default_normaliser()
-        self.nlp = spacy.blank("en")
+        self.nlp = blank_english()
         self.matcher = IndexedMatcher(self.nlp.vocab)
         for group, lines in (config.get("concepts") or {}).items():
             for i, line in enumerate(lines or []):
@@ -40,7 +38,7 @@ class CoverageChecker:
 
     def uncovered(self, text: str) -> List[str]:
         """The groups of the concepts the message names that the sheet does not cover."""
-        doc = self.nlp.make_doc(self.normalise(text))
+        doc = doc_for(self.nlp, self.normalise, text)
         strings = self.nlp.vocab.strings
         return sorted(
             {strings[match_id].split("|")[0] for match_id, _, _ in self.matcher(doc)}

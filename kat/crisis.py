@@ -22,7 +22,13 @@ import yaml
 
 from kat.normalise import FoldingNormaliser, default_normaliser
 from kat.paths import content_dir
-from kat.pattern_dsl import IndexedMatcher, compile_pattern, matcher_for
+from kat.pattern_dsl import (
+    IndexedMatcher,
+    blank_english,
+    compile_pattern,
+    doc_for,
+    matcher_for,
+)
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,6 @@ class _Match:
     end: int
 
 
-def _blank_english() -> Any:
-    import spacy
-
-    return spacy.blank("en")
-
-
 class CrisisDetector:
     """Applies the crisis pattern file to a message."""
 
@@ -63,7 +63,7 @@ class CrisisDetector:
 
         self.config = config
         self.normalise = normaliser or default_normaliser()
-        self.nlp = nlp or _blank_english()
+        self.nlp = nlp or blank_english()
         vocab = self.nlp.vocab
 
         self.matcher = IndexedMatcher(vocab)
@@ -158,14 +158,14 @@ class CrisisDetector:
 
     def has_idiom(self, text: str) -> bool:
         """Whether the message holds one of the reviewed idioms ("dying to try")."""
-        return bool(self.idioms(self.nlp.make_doc(self.normalise(text))))
+        return bool(self.idioms(doc_for(self.nlp, self.normalise, text)))
 
     def has_risk_words(self, text: str) -> bool:
         """Whether the message has a risk word that could support the NLU's crisis guess.
 
         Words inside an idiom ("freezing to death") or negated ("not a danger") don't count.
         """
-        doc = self.nlp.make_doc(self.normalise(text))
+        doc = doc_for(self.nlp, self.normalise, text)
         idiom_tokens = {i for _, s, e in self.idioms(doc) for i in range(s, e)}
         return any(
             start not in idiom_tokens and not self._is_negated(doc, start)
@@ -174,7 +174,7 @@ class CrisisDetector:
 
     # --- the decision -----------------------------------------------------------------
     def assess(self, text: str) -> CrisisAssessment:
-        doc = self.nlp.make_doc(self.normalise(text))
+        doc = doc_for(self.nlp, self.normalise, text)
         matches = self._matches(doc)
         if not matches:
             return CrisisAssessment(False)

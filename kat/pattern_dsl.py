@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 WILDCARD = "..."
@@ -189,3 +190,19 @@ def matcher_for(vocab: Any, label: str, lines: Iterable[str]) -> IndexedMatcher:
 def compile_pattern(line: str) -> List[List[Dict[str, Any]]]:
     """Compile one pattern line to the spaCy Matcher patterns it stands for."""
     return [_compile_plain(concrete) for concrete in expand_groups(line)]
+
+
+@lru_cache(maxsize=1)
+def blank_english() -> Any:
+    """One blank English tokenizer for every pattern layer, so that they can share
+    the tokens of a message (:func:`doc_for`)."""
+    import spacy
+
+    return spacy.blank("en")
+
+
+@lru_cache(maxsize=64)
+def doc_for(nlp: Any, normaliser: Any, text: str) -> Any:
+    """The tokens of ``normaliser(text)``, made once per message: the crisis, routing
+    and coverage layers each read the same message several times."""
+    return nlp.make_doc(normaliser(text))

@@ -18,7 +18,13 @@ import yaml
 from kat.entity_patterns import iter_terms, load_term_list
 from kat.normalise import Normaliser, default_normaliser
 from kat.paths import content_dir
-from kat.pattern_dsl import IndexedMatcher, compile_pattern, matcher_for
+from kat.pattern_dsl import (
+    IndexedMatcher,
+    blank_english,
+    compile_pattern,
+    doc_for,
+    matcher_for,
+)
 
 # Ketamine itself is what every patient asks about: not a sign of a personal question.
 EXCLUDED_ENTITY_PHRASES = {
@@ -52,10 +58,9 @@ class Router:
         normaliser: Optional[Normaliser] = None,
         nlp: Any = None,
     ) -> None:
-        import spacy
 
         self.normalise = normaliser or default_normaliser()
-        self.nlp = nlp or spacy.blank("en")
+        self.nlp = nlp or blank_english()
         vocab = self.nlp.vocab
         self.first_person = {str(w).lower() for w in config["first_person"]}
         self.clinical = IndexedMatcher(vocab)
@@ -99,10 +104,10 @@ class Router:
     def is_personal(self, text: str) -> bool:
         """Whether any sentence is about the writer (first-person words outside the
         ``not_personal`` phrases)."""
-        return bool(self._personal_sentences(self.nlp.make_doc(self.normalise(text))))
+        return bool(self._personal_sentences(doc_for(self.nlp, self.normalise, text)))
 
     def classify(self, text: str) -> RoutingDecision:
-        doc = self.nlp.make_doc(self.normalise(text))
+        doc = doc_for(self.nlp, self.normalise, text)
         if self.misuse(doc):
             return RoutingDecision(MISUSE)
         personal_sentences = self._personal_sentences(doc)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import csr_matrix
 
 WORDLLAMA_DIR = Path(__file__).resolve().parent.parent / "build" / "wordllama"
 WEIGHTS_FILE = "l2_supercat_256.safetensors"
@@ -75,24 +76,58 @@ class Embedder:
         return rows
 
 
-def _vectorizer(analyzer: str) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+class NgramBlock:
+    """TF-IDF over word uni- and bigrams or character 2-5-grams within word boundaries,
+    as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` computes them (smooth idf,
+    ``1 + log(count)``, rows at unit length), written out so that one message costs a
+    few dictionary look-ups instead of scikit-learn's general machinery (most of the
+    classifier's time per message when it was used here; tests/test_linear_nlu.py
+    checks the numbers against scikit-learn's)."""
 
-    if analyzer == "word":
-        return TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            token_pattern=WORD_PATTERN,
-            sublinear_tf=True,
-            dtype=np.float64,
-        )
-    return TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 5),
-        sublinear_tf=True,
-        min_df=2,
-        dtype=np.float64,
-    )
+    def __init__(self, kind: str, min_df: int = 1) -> None:
+        if kind not in ("word", "char"):
+            raise ValueError(kind)
+        self.kind = kind
+        self.min_df = min_df
+        self.vocabulary: Dict[str, int] = {}
+        self.idf = np.zeros(0)
+
+    def grams(self, text: str) -> List[str]:
+        if self.kind == "word":
+            tokens = _WORD.findall(text)
+            return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        found: List[str] = []
+        for word in text.split():
+            padded = f" {word} "
+            for n in range(2, 6):
+                if len(padded) <= n:  # a short word counts once, as a whole
+                    found.append(padded)
+                    break
+                found.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+        return found
+
+    def fit(self, texts: Sequence[str]) -> NgramBlock:
+        df: Counter = Counter()
+        for text in texts:
+            df.update(set(self.grams(text)))
+        kept = sorted(g for g, count in df.items() if count >= self.min_df)
+        self.vocabulary = {g: i for i, g in enumerate(kept)}
+        n = len(texts)
+        self.idf = np.array([np.log((1 + n) / (1 + df[g])) + 1.0 for g in kept])
+        return self
+
+    def row(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
+        """(column indices, values) of one text's unit-length TF-IDF row."""
+        counts = Counter(g for g in self.grams(text) if g in self.vocabulary)
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        cols = np.fromiter((self.vocabulary[g] for g in counts), dtype=np.int64)
+        tf = np.fromiter(counts.values(), dtype=np.float64)
+        values = (1.0 + np.log(tf)) * self.idf[cols]
+        return cols, values / np.linalg.norm(values)
+
+
+_WORD = re.compile(WORD_PATTERN)
 
 
 @dataclass
@@ -110,8 +145,17 @@ class TextFeatures:
     ) -> None:
         self.embedder = embedder
         self.weights = weights or FeatureWeights()
-        self.word = _vectorizer("word")
-        self.char = _vectorizer("char")
+        self.word = NgramBlock("word")
+        self.char = NgramBlock("char", min_df=2)
+
+    @property
+    def _with_meaning(self) -> bool:
+        return self.embedder is not None and bool(self.weights.meaning)
+
+    @property
+    def width(self) -> int:
+        meaning = self.embedder.dim if self.embedder and self._with_meaning else 0
+        return len(self.word.vocabulary) + len(self.char.vocabulary) + meaning
 
     def fit(self, texts: Sequence[str]) -> TextFeatures:
         cleaned = [clean(t) for t in texts]
@@ -121,23 +165,38 @@ class TextFeatures:
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
         cleaned = [clean(t) for t in texts]
-        blocks = [
-            self.word.transform(cleaned) * self.weights.word,
-            self.char.transform(cleaned) * self.weights.char,
-        ]
-        if self.embedder is not None and self.weights.meaning:
-            blocks.append(csr_matrix(self.embedder.embed(cleaned) * self.weights.meaning))
-        return csr_matrix(hstack(blocks, format="csr"))
+        meaning = (
+            self.embedder.embed(cleaned) if self.embedder and self._with_meaning else None
+        )
+        chars_at = len(self.word.vocabulary)
+        meaning_at = chars_at + len(self.char.vocabulary)
+        indices: List[np.ndarray] = []
+        data: List[np.ndarray] = []
+        indptr = [0]
+        for i, text in enumerate(cleaned):
+            word_cols, word_values = self.word.row(text)
+            char_cols, char_values = self.char.row(text)
+            cols = [word_cols, char_cols + chars_at]
+            values = [word_values * self.weights.word, char_values * self.weights.char]
+            if meaning is not None:
+                nonzero = np.flatnonzero(meaning[i])
+                cols.append(nonzero + meaning_at)
+                values.append(meaning[i][nonzero] * self.weights.meaning)
+            indices.append(np.concatenate(cols))
+            data.append(np.concatenate(values))
+            indptr.append(indptr[-1] + len(indices[-1]))
+        return csr_matrix(
+            (np.concatenate(data), np.concatenate(indices), np.array(indptr)),
+            shape=(len(cleaned), self.width),
+        )
 
     # --- storage (no pickle) -------------------------------------------------------------
     def save(self, directory: Path) -> None:
         state: Dict[str, Any] = {"weights": self.weights.__dict__}
         for name in ("word", "char"):
-            vectorizer = getattr(self, name)
-            state[f"{name}_vocabulary"] = {
-                k: int(v) for k, v in vectorizer.vocabulary_.items()
-            }
-            np.save(directory / f"{name}_idf.npy", vectorizer.idf_)
+            block = getattr(self, name)
+            state[f"{name}_vocabulary"] = block.vocabulary
+            np.save(directory / f"{name}_idf.npy", block.idf)
         (directory / "features.json").write_text(json.dumps(state), encoding="utf-8")
         if self.embedder is not None:
             np.save(directory / "embedding.npy", self.embedder.matrix)
@@ -156,9 +215,9 @@ class TextFeatures:
             )
         features = cls(embedder, FeatureWeights(**state["weights"]))
         for name in ("word", "char"):
-            vectorizer = getattr(features, name)
-            vectorizer.vocabulary_ = state[f"{name}_vocabulary"]
-            vectorizer.idf_ = np.load(directory / f"{name}_idf.npy", allow_pickle=False)
+            block = getattr(features, name)
+            block.vocabulary = state[f"{name}_vocabulary"]
+            block.idf = np.load(directory / f"{name}_idf.npy", allow_pickle=False)
         return features
 
 

@@ -2,6 +2,11 @@
 
 Reads results/nlu/intent_report.json and response_selection_report.json and prints the
 figures, with the misclassified messages, so a failure explains itself.
+
+An FAQ question that the safety gate marks ``faq_personal`` (asked in the first person:
+the same FAQ answer, then "only a clinician can decide for you") is not an intent error:
+the patient gets the answer the label asks for. ``rasa test nlu`` counts it as one; the
+intent accuracy here does not, and says how many such messages there were.
 """
 
 from __future__ import annotations
@@ -20,6 +25,23 @@ def accuracy(report_path: Path) -> float:
     return float(value)
 
 
+# (labelled intent, predicted intent) pairs that give the same answer.
+SAME_ANSWER = {("faq", "faq_personal")}
+
+
+def intent_accuracy(results: Path) -> tuple[float, int]:
+    """Intent accuracy with SAME_ANSWER pairs counted as right, and their number."""
+    report = json.loads((results / "intent_report.json").read_text())
+    total = int(report["weighted avg"]["support"])
+    errors = json.loads((results / "intent_errors.json").read_text())
+    same = [
+        e
+        for e in errors
+        if (e.get("intent"), (e.get("intent_prediction") or {}).get("name")) in SAME_ANSWER
+    ]
+    return 1.0 - (len(errors) - len(same)) / max(1, total), len(same)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path)
@@ -34,6 +56,13 @@ def main() -> None:
             failed = True
             continue
         value = accuracy(path)
+        if name == "intent_report.json" and (args.results / "intent_errors.json").exists():
+            raw = value
+            value, same = intent_accuracy(args.results)
+            print(
+                f"{name:36s} rasa's figure {raw:.3f}; {same} first-person FAQ questions got "
+                "their FAQ answer with the clinician note (faq_personal): counted as right"
+            )
         verdict = "ok" if value >= args.min_accuracy else "BELOW THRESHOLD"
         print(f"{name:36s} accuracy {value:.3f} (min {args.min_accuracy:.2f}) {verdict}")
         failed |= value < args.min_accuracy

@@ -162,7 +162,8 @@ def test_one_row_probabilities_are_scikit_learns(tmp_path: Path) -> None:
     )
     rows = features.transform(["what is it", "hello", "weather", "end it all"])
     for i in range(rows.shape[0]):
-        ours = predict_proba_row(model.coef_, model.intercept_, rows[i])
+        by_feature = np.ascontiguousarray(model.coef_.T)
+        ours = predict_proba_row(by_feature, model.intercept_, rows[i])
         assert np.allclose(ours, model.predict_proba(rows[i])[0])
 
 
@@ -170,7 +171,7 @@ def test_each_feature_block_has_unit_length_times_its_weight() -> None:
     features = TextFeatures(None, FeatureWeights(word=1.0, char=0.5, meaning=0.0))
     features.fit([t for t, _, _ in EXAMPLES])
     row = features.transform(["what are the side effects"]).toarray()[0]
-    words = len(features.word.vocabulary_)
+    words = len(features.word.vocabulary)
     assert np.linalg.norm(row[:words]) == pytest.approx(1.0)
     assert np.linalg.norm(row[words:]) == pytest.approx(0.5)
 
@@ -204,3 +205,35 @@ def test_sentences_splits_at_sentence_ends_and_drops_fragments() -> None:
         "what is ketamine exactly?",
         "ok thanks so much!",
     ]
+
+
+def test_ngram_blocks_match_scikit_learns_tfidf() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from kat.text_features import WORD_PATTERN, NgramBlock
+
+    texts = [t for t, _, _ in EXAMPLES] + ["a b", "what is it?? idk lol"]
+    probes = ["what is ketamine lol", "side effects?", "x", "weather tomorrow in boston"]
+    for kind, theirs in (
+        (
+            "word",
+            TfidfVectorizer(
+                ngram_range=(1, 2), token_pattern=WORD_PATTERN, sublinear_tf=True
+            ),
+        ),
+        (
+            "char",
+            TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+            ),
+        ),
+    ):
+        ours = NgramBlock(kind, min_df=2 if kind == "char" else 1).fit(texts)
+        theirs.fit(texts)
+        assert ours.vocabulary == theirs.vocabulary_
+        for text in probes:
+            expected = theirs.transform([text]).toarray()[0]
+            cols, values = ours.row(text)
+            got = np.zeros(len(expected))
+            got[cols] = values
+            assert np.allclose(got, expected), (kind, text)
