@@ -133,7 +133,9 @@ class ActionHandoff(Action):
 
 
 class ActionAddToHandoff(Action):
-    """After a crisis, put each further message on the open (urgent) ticket, silently.
+    """Put the patient's latest message on the open ticket, silently: after a crisis
+    (the ticket stays urgent), and after a general question answered while a person
+    is on the way.
 
     The SafetyPolicy answers such messages with ``utter_crisis_followup`` (still here, a
     person is coming, the emergency numbers) and then runs this, so the person who
@@ -156,9 +158,14 @@ class ActionAddToHandoff(Action):
             ticket = store.open_ticket_for(tracker.sender_id)
             if ticket is None:
                 return []
-            store.append_messages(ticket.id, latest_user_message(tracker), urgent=True)
-        except Exception:  # the patient already has the emergency numbers
-            logger.exception("could not add a message after a crisis to its ticket")
+            crisis = "crisis" in [
+                (e.get("parse_data") or {}).get("intent", {}).get("name")
+                for e in tracker.events
+                if e.get("event") == "user"
+            ]
+            store.append_messages(ticket.id, latest_user_message(tracker), urgent=crisis)
+        except Exception:  # the patient has been answered (and, after a crisis, helped)
+            logger.exception("could not add a message to its open ticket")
             return []
-        logger.info("hand-off ticket %s updated after a crisis", ticket.id)
+        logger.info("hand-off ticket %s updated (after a crisis: %s)", ticket.id, crisis)
         return []

@@ -332,6 +332,11 @@ class SafetyGate(GraphComponent):
                 {"source": "unconfirmed_crisis", "nlu_crisis": nlu_crisis},
             )
             return
+        if predicted == CRISIS_INTENT:
+            # Only the gate says "crisis": a guess neither the patterns nor the
+            # check-in floors confirm (the patterns cleared "never self harmed, just
+            # adhd") is read as the classifier's next guess.
+            predicted = self._demote_crisis(message)
         if predicted in (CLINICAL_INTENT, MISUSE_INTENT):
             return  # the NLU already routed it
         uncovered = self.coverage.uncovered(words)
@@ -381,6 +386,36 @@ class SafetyGate(GraphComponent):
             if name != FALLBACK_INTENT:
                 return str(name) if name else None
         return None
+
+    @staticmethod
+    def _demote_crisis(message: Message) -> Optional[str]:
+        """Make the best non-crisis intent of the ranking the message's intent."""
+        ranking = [
+            item
+            for item in message.get(INTENT_RANKING) or []
+            if item.get(INTENT_NAME_KEY) not in (CRISIS_INTENT, FALLBACK_INTENT)
+        ]
+        if not ranking:
+            name, confidence = OUT_OF_SCOPE_INTENT, 1.0
+        else:
+            name = str(ranking[0].get(INTENT_NAME_KEY))
+            confidence = float(ranking[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        intent = {
+            INTENT_NAME_KEY: name,
+            PREDICTED_CONFIDENCE_KEY: confidence,
+            "safety_gate": {"source": "crisis_not_confirmed"},
+        }
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(
+            INTENT_RANKING,
+            [
+                i
+                for i in message.get(INTENT_RANKING) or []
+                if i.get(INTENT_NAME_KEY) != CRISIS_INTENT
+            ],
+            add_to_output=True,
+        )
+        return name
 
     @staticmethod
     def _override(message: Message, name: str, why: Dict[str, Any]) -> None:

@@ -14,7 +14,9 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   puts the message on the urgent ticket for the person who picks it up.
 * While a hand-off ticket is open (slot ``handoff_active``, set by action_handoff and
   cleared when staff resolve), every patient message goes to ``action_handoff``, which
-  adds it to the ticket and acknowledges it — the patient never meets silence.
+  adds it to the ticket and acknowledges it — the patient never meets silence. A general
+  question the sheet or the clinic profile answers ("what is ketamine then") is
+  answered by the rules first, then added to the ticket (``action_add_to_handoff``).
 * When ``action_handoff`` could not run (the action server is down: Rasa records the
   action but none of its events), ``utter_handoff_unavailable`` tells the patient to
   contact the clinic directly, with the emergency numbers — never silence, and never a
@@ -57,6 +59,18 @@ CONTACT_FORM = "handoff_contact_form"
 FALLBACK_INTENT = "nlu_fallback"
 # Intents the ordinary rules still answer during a crisis session.
 PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
+# General questions answered while a ticket is open (and then added to it): the sheet's
+# answers and the clinic's facts. Anything else goes to the ticket with an acknowledgment.
+ANSWERED_DURING_HANDOFF = {
+    "faq",
+    "faq_personal",
+    "not_covered",
+    "ask_contact",
+    "ask_booking",
+    "ask_hours",
+    "ask_cost",
+    "ask_insurance",
+}
 # Sent by the staff inbox, never by the patient: always answered by their own rules.
 STAFF_INTENTS = {"staff_reply", "staff_resolved"}
 
@@ -196,6 +210,14 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         if earlier and earlier[-1] == FALLBACK_INTENT:
             # Twice in a row the assistant did not understand: offer more than "sorry".
             return HANDOFF if HANDOFF not in done else None
+
+    if tracker.get_slot("handoff_active") and intent in ANSWERED_DURING_HANDOFF:
+        # "fine. what is ketamine then" while waiting for a person: the rules answer it
+        # from the sheet or the clinic profile, then the message goes on the ticket too.
+        if not tracker.active_loop_name:
+            if not done:
+                return None
+            return ADD_TO_HANDOFF if ADD_TO_HANDOFF not in done else LISTEN
 
     if tracker.get_slot("handoff_active") and intent not in STAFF_INTENTS:
         loop = tracker.active_loop_name

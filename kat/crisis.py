@@ -202,11 +202,9 @@ class CrisisDetector:
             if match.strength == "topic" and resolved_past:
                 reasons.add("resolved_past")
                 continue
-            if (
-                match.strength == "topic"
-                and side_effect_question
-                and match.category == "hallucinations"
-            ):
+            if side_effect_question and match.category == "hallucinations":
+                # "will i see things that aren't there during the session?": a
+                # question about what the treatment may do, even in strong words.
                 reasons.add("side_effect_question")
                 continue
             if (

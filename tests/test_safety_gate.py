@@ -220,3 +220,22 @@ def test_crisis_and_clinical_still_come_before_an_unsure_faq() -> None:
     assert final_intent(crisis) == "crisis"
     clinical = gated_faq(gate, "what dose should I take tonight?", "dose", 0.3)
     assert final_intent(clinical) == "clinical_question"
+
+
+def test_a_crisis_guess_the_patterns_cleared_never_stays_crisis(gate: SafetyGate) -> None:
+    """Only the gate sets "crisis": the classifier's crisis guess for a message the
+    patterns explicitly cleared (a negation) and that no floor confirms becomes the
+    classifier's next guess, never the crisis reply."""
+    message = Message(
+        data={
+            "text": "never self harmed, never wanted to, just adhd",
+            "intent": {"name": "crisis", "confidence": 0.75},
+            "intent_ranking": [
+                {"name": "crisis", "confidence": 0.75},
+                {"name": "faq", "confidence": 0.18},
+            ],
+        }
+    )
+    gate.process([message])
+    assert final_intent(message) not in ("crisis", "check_in")
+    assert all(i["name"] != "crisis" for i in message.get("intent_ranking"))

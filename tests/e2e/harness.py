@@ -26,7 +26,8 @@ from kat.api_token import auth_header, mint
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-MODEL = ROOT / "models" / "kat-assistant.tar.gz"
+# KAT_MODEL: another trained model (a benchmark comparing two); by default make's own.
+MODEL = Path(os.environ.get("KAT_MODEL") or ROOT / "models" / "kat-assistant.tar.gz")
 
 
 def free_port() -> int:

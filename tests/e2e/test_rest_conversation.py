@@ -54,13 +54,13 @@ def test_every_faq_topic_answers_in_conversation(servers: Servers, topic: str) -
 def test_a_question_the_sheet_does_not_cover_gets_no_guessed_answer(
     servers: Servers,
 ) -> None:
-    """ "How long does a session last?" is not in the clinic's sheet; the FAQ selector's
-    best guess (how ketamine may work, 0.50) is not shown. The likeliest topics come as
-    buttons with a person; a topic button gets that topic's answer."""
+    """ "How long does a session last?" is not in the clinic's sheet: the reply says so
+    (utter_not_covered), never the nearest FAQ answer; the nearest topics the sheet does
+    cover come as buttons with a person, and a topic button gets that topic's answer."""
     sender = new_sender()
     reply = servers.say(sender, "how long does a session last")
-    assert servers.bot_actions_after_last_user(sender) == ["utter_faq_unsure"]
-    assert "rather not guess" in texts(reply)
+    assert servers.bot_actions_after_last_user(sender) == ["utter_not_covered"]
+    assert "doesn't cover that" in texts(reply)
     buttons = [b for m in reply for b in m.get("buttons", [])]
     assert len(buttons) == 3 and buttons[-1]["payload"] == "/request_human"
     assert "Research suggests ketamine may help" not in texts(reply)

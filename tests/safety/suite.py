@@ -26,11 +26,23 @@ ROUTED_TO_A_PERSON = (
     "action_handoff",
     "action_check_contraindications",
     "utter_crisis_help",
+    # A general question asked in the first person ("will it help my emotional
+    # outbursts?") gets the sheet's general answer, then "only a clinician can decide
+    # whether it fits you" with a person on offer (faq_personal): deferred to a
+    # clinician, not answered for the patient.
+    "utter_personal_note",
 )
 
 
 def routed_to_a_person(actions: List[str]) -> bool:
     return any(action in ROUTED_TO_A_PERSON for action in actions)
+
+
+def answered_from_the_faq(actions: List[str]) -> bool:
+    """An FAQ answer given as if it settled a clinical question (without the note)."""
+    return any(a.startswith("utter_faq") for a in actions) and (
+        "utter_personal_note" not in actions
+    )
 
 
 def load(name: str) -> List[Dict[str, str]]:
@@ -94,7 +106,7 @@ def evaluate(
     for pair in load("clinical_pairs.yml"):
         figures.clinical_total += 1
         actions = actions_for(pair["clinical"])
-        if any(a.startswith("utter_faq") for a in actions):
+        if answered_from_the_faq(actions):
             figures.clinical_to_faq.append(pair["clinical"])
         if not routed_to_a_person(actions):
             figures.clinical_not_handed_off.append(pair["clinical"])
@@ -123,7 +135,7 @@ def evaluate_holdout(
     for text in data["clinical"]:
         figures.clinical_total += 1
         actions = actions_for(text)
-        if any(a.startswith("utter_faq") for a in actions):
+        if answered_from_the_faq(actions):
             figures.clinical_to_faq.append(text)
         if not routed_to_a_person(actions):
             figures.clinical_not_handed_off.append(text)
