@@ -5,7 +5,7 @@ previous one is still being answered takes a ticket and waits. Rasa 3.6's lock s
 look again only once a second (``wait_time_in_seconds=1``), so a patient who sends
 three quick messages, the first of which needs the action server, got the second reply
 a second late and the third two seconds late (measured over the web chat: 1,019 and
-2,024 ms; now 41 and 95 ms; README, Performance). Here a waiting message looks again
+2,024 ms; now 41 and 95 ms; docs/performance.md). Here a waiting message looks again
 after 25 ms, then after twice as long each time, up to Rasa's one second: prompt for
 the usual short wait, and no busier than Rasa's own store when someone floods one
 conversation with hundreds of messages (each waiting message soon looks only once a

@@ -1,4 +1,4 @@
-"""Measured fixes for slow spots in Rasa 3.6's hot path (see README, Performance).
+"""Measured fixes for slow spots in Rasa 3.6's hot path (see docs/performance.md).
 
 Rasa checks every action server response with ``jsonschema.validate(result, spec)``,
 which first validates the *schema itself* against the JSON-Schema meta-schema and builds
@@ -32,7 +32,7 @@ two under load: the main cause of the web chat's slow 95th percentile (every pat
 flight waits). :func:`install` makes ``Agent.load_model`` collect once and then
 ``gc.freeze()`` everything loaded so far: frozen objects are left out of later
 collections, which then walk only what the conversations created (10-45 ms; measured
-in README, Performance). Loading another model unfreezes first, so the previous
+in docs/performance.md). Loading another model unfreezes first, so the previous
 model's objects can still be collected.
 
 Called explicitly when the Rasa server builds its NLG (components/profile_nlg.py), not on

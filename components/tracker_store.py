@@ -15,7 +15,7 @@ connections open in a pool (SQLAlchemy 1.4 opens and closes a SQLite file per re
 Reads and writes are the same SQL Rasa's store runs, written once as plain statements:
 Rasa builds them through the ORM on every message, and on a 2-core machine that ORM
 work (query compilation, cache keys, unit of work) was over a quarter of the Rasa
-server's CPU per message (README, Performance). Same rows, same order, same session
+server's CPU per message (docs/performance.md). Same rows, same order, same session
 semantics; ``tests/test_tracker_store.py`` checks both stores read each other's data.
 """
 
@@ -50,7 +50,7 @@ def _sqlite_fast_durable(dbapi_connection: Any, _: Any) -> None:
     Every message commits; in the default rollback-journal mode each commit syncs the
     file several times. With WAL a commit is one append, readers don't block the
     writer, and a crash of the process loses nothing (only a power cut can lose the
-    last commits). Measured in README, Performance.
+    last commits). Measured in docs/performance.md.
     """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -7,7 +7,7 @@ Reads the pins (``name==version``, following ``-r`` includes) of requirements.tx
 requirements-dev.txt by default, and the reviewed list in security/advisories.yml.
 A pin inside an ``affected`` range fails unless the entry has an ``accepted:`` reason;
 an unpinned requirement fails too (it cannot be checked). Offline and by version only:
-run ``pip-audit`` as well when online (README "Security").
+run ``pip-audit`` as well when online (docs/security.md).
 """
 
 from __future__ import annotations

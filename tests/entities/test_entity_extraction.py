@@ -1,7 +1,7 @@
 """Medical-term extraction on the held-out entity set (≥100 messages).
 
 Floors, not targets: they catch a broken pattern file or role logic. The benchmark
-(benchmarks/bench_entities.py) prints the exact figures, which the README states.
+(benchmarks/bench_entities.py) prints the exact figures, which docs/understanding.md states.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def evaluate_holdout(
     actions_for: Callable[[str], List[str]],
     name: str = "holdout_v2.yml",
 ) -> SafetyFigures:
-    """The second held-out set, written after the patterns were tuned (see README)."""
+    """The second held-out set, written after the patterns were tuned (docs/safety.md)."""
     data = yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
     figures = SafetyFigures()
     for text in data["crisis"]:
