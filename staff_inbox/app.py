@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
@@ -45,7 +46,9 @@ class RasaClient:
     async def trigger(
         self, conversation_id: str, intent: str, entities: Dict[str, Any]
     ) -> None:
-        endpoint = f"{self.url}/conversations/{conversation_id}/trigger_intent"
+        # The id is one path segment, quoted: an id such as "x/../<victim>" (any REST
+        # client chooses its own) must never address another conversation.
+        endpoint = f"{self.url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
         params = {"output_channel": "latest"}
         headers = auth_header(self.jwt_secret, username="staff-inbox")
         async with aiohttp.ClientSession(
