@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
 import sqlalchemy as sa
@@ -35,6 +36,8 @@ from rasa.core.tracker_store import (
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from kat.paths import make_private
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, **options)
         if url.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_fast_durable)
+            if url.database:  # conversations are private to the servers' user
+                make_private(Path(url.database))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         logger.debug("SQL tracker store: connection pool with pre-ping")
         table = self.SQLEvent.__table__

@@ -16,11 +16,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
-from kat.paths import PROJECT_ROOT
+from kat.paths import PROJECT_ROOT, make_private, private_dir, sqlite_file
 
 SCHEMA_VERSION = 2
 REASONS = (
@@ -80,9 +81,8 @@ def default_db_url() -> str:
     url = os.environ.get("KAT_HANDOFF_DB_URL")
     if url:
         return url
-    var_dir = os.environ.get("KAT_VAR_DIR", str(PROJECT_ROOT / "var"))
-    os.makedirs(var_dir, exist_ok=True)
-    return f"sqlite:///{os.path.join(var_dir, 'handoff.db')}"
+    var_dir = private_dir(Path(os.environ.get("KAT_VAR_DIR", str(PROJECT_ROOT / "var"))))
+    return f"sqlite:///{var_dir / 'handoff.db'}"
 
 
 class HandoffStore:
@@ -90,6 +90,9 @@ class HandoffStore:
         self.url = url or default_db_url()
         self.engine = sa.create_engine(self.url, future=True, pool_pre_ping=True)
         self._migrate()
+        database = sqlite_file(self.url)
+        if database is not None:
+            make_private(database)
 
     def _migrate(self) -> None:
         metadata.create_all(self.engine)

@@ -19,3 +19,36 @@ def build_dir() -> Path:
 
 def spacy_pipeline_dir() -> Path:
     return build_dir() / "spacy" / "kat_en"
+
+
+# Everything in var/ is private to the user running the servers: conversations, tickets,
+# secrets. Modes are set explicitly, whatever the umask (issue 15: they were 0644).
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed; make it readable by its owner only."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def make_private(path: Path) -> None:
+    """Owner-only mode for a file and an SQLite database's companion files."""
+    for suffix in SQLITE_COMPANIONS:
+        candidate = Path(f"{path}{suffix}")
+        if candidate.exists():
+            os.chmod(candidate, PRIVATE_FILE_MODE)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///...`` URL, or None for any other database."""
+    prefix = "sqlite:///"
+    return (
+        Path(url[len(prefix) :])
+        if url.startswith(prefix) and len(url) > len(prefix)
+        else None
+    )

@@ -8,7 +8,8 @@ bash scripts/setup.sh run
 VENV_BIN="$KAT_VENV/bin"
 "$VENV_BIN/python" scripts/train_if_changed.py
 
-mkdir -p "$KAT_VAR_DIR"
+# var/ holds conversations, tickets and secrets: the owner's only, whatever the umask.
+mkdir -p "$KAT_VAR_DIR" && chmod 700 "$KAT_VAR_DIR"
 # The HTTP API takes only short-lived JWTs (Authorization: Bearer, scripts/make_api_token.py)
 # signed with RASA_JWT_SECRET, else a secret generated once into var/ (not in git).
 if [ -z "${RASA_JWT_SECRET:-}" ]; then
@@ -37,7 +38,7 @@ INBOX_PORT="$KAT_INBOX_PORT"
 # Staff inbox users: KAT_STAFF_USERS, else one local user "staff" with a password
 # generated once into var/staff_password (not in git).
 if [ -z "${KAT_STAFF_USERS:-}" ]; then
-  [ -s "$KAT_VAR_DIR/staff_password" ] || "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(12))' > "$KAT_VAR_DIR/staff_password"
+  [ -s "$KAT_VAR_DIR/staff_password" ] || (umask 077; "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(12))' > "$KAT_VAR_DIR/staff_password")
   KAT_STAFF_USERS="staff:$("$VENV_BIN/python" -c 'import sys; from staff_inbox.auth import hash_password; print(hash_password(sys.argv[1]))' "$(cat "$KAT_VAR_DIR/staff_password")")"
 fi
 export KAT_STAFF_USERS
@@ -56,7 +57,9 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$VENV_BIN/python" scripts/make_credentials.py credentials.yml "$KAT_VAR_DIR/credentials.yml"
+(umask 077; "$VENV_BIN/python" scripts/make_credentials.py credentials.yml "$KAT_VAR_DIR/credentials.yml")
+# Files made before this rule (or by hand) are closed too.
+find "$KAT_VAR_DIR" -maxdepth 1 -type f -exec chmod 600 {} +
 
 # KAT_PROFILE (scripts/env.sh): embedded (SQLite, in-memory locks) or production.
 echo "==> Profile: $KAT_PROFILE (endpoints: $KAT_ENDPOINTS)"
