@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from urllib.parse import quote
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
+from urllib.parse import quote
 
 import aiohttp
 from sanic import Sanic, response
@@ -48,7 +48,9 @@ class RasaClient:
     ) -> None:
         # The id is one path segment, quoted: an id such as "x/../<victim>" (any REST
         # client chooses its own) must never address another conversation.
-        endpoint = f"{self.url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        endpoint = (
+            f"{self.url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        )
         params = {"output_channel": "latest"}
         headers = auth_header(self.jwt_secret, username="staff-inbox")
         async with aiohttp.ClientSession(

@@ -129,18 +129,32 @@ def test_crisis_with_the_action_server_down_still_points_to_the_clinic() -> None
     assert predict(events) == "utter_handoff_unavailable"
 
 
-def test_while_a_ticket_is_open_messages_go_to_it() -> None:
+def _open_ticket(intent: str) -> DialogueStateTracker:
     from rasa.shared.core.slots import BooleanSlot
 
-    events: List[Event] = [listen(), user("faq")]
+    events: List[Event] = [listen(), user(intent)]
     t = DialogueStateTracker.from_events(
         "patient", events, slots=[BooleanSlot("handoff_active", mappings=[{}])]
     )
     t.update(SlotSet("handoff_active", True))
+    return t
+
+
+def test_while_a_ticket_is_open_messages_go_to_it() -> None:
+    t = _open_ticket("clinical_question")
     assert next_safety_action(t) == "action_handoff"
     t.update(ActionExecuted("action_handoff"))
     t.update(SlotSet("handoff_requested", True))
     assert next_safety_action(t) is None  # the rules decide what follows
+
+
+def test_a_general_question_during_a_ticket_is_answered_then_added_to_it() -> None:
+    t = _open_ticket("faq")
+    assert next_safety_action(t) is None  # the rules answer it from the sheet
+    t.update(ActionExecuted("utter_faq"))
+    assert next_safety_action(t) == "action_add_to_handoff"
+    t.update(ActionExecuted("action_add_to_handoff"))
+    assert next_safety_action(t) == "action_listen"
 
 
 def test_second_misunderstanding_in_a_row_goes_to_a_person() -> None:
