@@ -6,7 +6,14 @@ export TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-export KAT_ROOT="${KAT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+_kat_here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ -n "${KAT_ENV_ROOT:-}" ] && [ "$KAT_ENV_ROOT" != "$_kat_here" ]; then
+  # This file was sourced before for another checkout (a shell that ran `. scripts/env.sh`
+  # elsewhere): its paths are not this checkout's.
+  unset KAT_ROOT KAT_VENV KAT_VAR_DIR KAT_TRACKER_DB
+fi
+export KAT_ROOT="${KAT_ROOT:-$_kat_here}"
+export KAT_ENV_ROOT="$KAT_ROOT"
 export PYTHONPATH="$KAT_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export KAT_VENV="${KAT_VENV:-$KAT_ROOT/.venv}"
 export KAT_VAR_DIR="${KAT_VAR_DIR:-$KAT_ROOT/var}"
