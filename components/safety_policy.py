@@ -211,9 +211,15 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
             # Twice in a row the assistant did not understand: offer more than "sorry".
             return HANDOFF if HANDOFF not in done else None
 
-    if tracker.get_slot("handoff_active") and intent in ANSWERED_DURING_HANDOFF:
+    if (
+        tracker.get_slot("handoff_active")
+        and intent in ANSWERED_DURING_HANDOFF
+        and DEACTIVATE_LOOP not in done
+    ):
         # "fine. what is ketamine then" while waiting for a person: the rules answer it
         # from the sheet or the clinic profile, then the message goes on the ticket too.
+        # (Instead of an answer to the contact form's question it closes the question
+        # and is acknowledged on the ticket, below.)
         if not tracker.active_loop_name:
             if not done:
                 return None

@@ -130,11 +130,16 @@ def test_crisis_with_the_action_server_down_still_points_to_the_clinic() -> None
 
 
 def _open_ticket(intent: str) -> DialogueStateTracker:
-    from rasa.shared.core.slots import BooleanSlot
+    from rasa.shared.core.slots import BooleanSlot, TextSlot
 
     events: List[Event] = [listen(), user(intent)]
     t = DialogueStateTracker.from_events(
-        "patient", events, slots=[BooleanSlot("handoff_active", mappings=[{}])]
+        "patient",
+        events,
+        slots=[
+            BooleanSlot("handoff_active", mappings=[{}]),
+            TextSlot("requested_slot", mappings=[{}]),
+        ],
     )
     t.update(SlotSet("handoff_active", True))
     return t
@@ -196,3 +201,15 @@ def test_after_a_crisis_each_message_also_goes_on_the_open_ticket() -> None:
     events.pop()  # no action_add_to_handoff this time
     assert events[-1] == ActionExecuted("utter_crisis_followup")
     assert next_action() == "action_listen"
+
+
+def test_a_general_question_instead_of_the_consent_answer_is_acknowledged() -> None:
+    """Found by the fuzz test: a question typed while the consent question was open
+    closed the form and was added to the ticket, but got no reply at all."""
+    t = _open_ticket("faq")
+    t.update(ActiveLoop("handoff_contact_form"))
+    t.update(SlotSet("requested_slot", "contact_consent"))
+    assert next_safety_action(t) == "action_deactivate_loop"
+    t.update(ActionExecuted("action_deactivate_loop"))
+    t.update(ActiveLoop(None))
+    assert next_safety_action(t) == "action_handoff"  # added, and acknowledged

@@ -120,10 +120,12 @@ def test_no_at_any_step_of_the_contact_form_withdraws_consent(
     slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     assert slots.get("contact_consent") is False
     assert slots.get("contact_details") is None
-    # The form is over: the next message joins the open hand-off (as designed while a
-    # person has not yet replied) and nobody asks for contact details again.
+    # The form is over: a general question is answered from the sheet and also joins
+    # the open hand-off (a person has not yet replied); nobody asks for contact
+    # details again.
     after = texts(servers.say(sender, "what is ketamine"))
-    assert "added this to your message" in after
+    assert "best known as an" in after
+    assert servers.bot_actions_after_last_user(sender)[-1] == "action_add_to_handoff"
     assert "phone number" not in after and "What name" not in after
 
 
