@@ -20,17 +20,13 @@ stay with the SafetyPolicy, which is ranked higher.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, List, Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from components.fixed_policy import FixedPolicy, session_events
 
 CHECK = "action_check_contraindications"
 LISTEN = "action_listen"
@@ -57,9 +53,7 @@ def _names_condition(event: UserUttered) -> bool:
 
 def next_follow_up_action(tracker: DialogueStateTracker) -> Optional[Text]:
     """The action a follow-up needs, or None to let the other policies decide."""
-    events = list(tracker.events)
-    starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
-    events = events[starts[-1] :] if starts else events
+    events = session_events(tracker)
     users = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
     if not users:
         return None
@@ -110,43 +104,9 @@ def _short_follow_up(latest: UserUttered, topics: List[str]) -> bool:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class FollowUpPolicy(Policy):
+class FollowUpPolicy(FixedPolicy):
     """Follow-ups answered from the conversation's earlier messages (module docstring)."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 7}
-
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        config = {**self.get_default_config(), **config}
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(
-        self,
-        training_trackers: List[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        return self._resource  # nothing to learn: the behaviour is fixed
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        action = next_follow_up_action(tracker)
-        probabilities = self._default_predictions(domain)
-        if action is not None:
-            probabilities[domain.index_for_action(action)] = 1.0
-        # Like the SafetyPolicy: a prediction made after a user message that must not
-        # be overruled by the rules' prediction for the same message.
-        return self._prediction(probabilities, is_no_user_prediction=action is not None)
+    def next_action(tracker: DialogueStateTracker) -> Optional[Text]:
+        return next_follow_up_action(tracker)

@@ -28,17 +28,13 @@ Highest priority of all policies (config.yml). Deterministic, no training:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, List, Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from components.fixed_policy import FixedPolicy, session_events
 
 CRISIS_INTENT = "crisis"
 CRISIS_HELP = "utter_crisis_help"
@@ -78,48 +74,12 @@ STAFF_INTENTS = {"staff_reply", "staff_resolved"}
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class SafetyPolicy(Policy):
+class SafetyPolicy(FixedPolicy):
+    """Crisis handling, open tickets and failed hand-offs (module docstring)."""
+
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 7}
-
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        config = {**self.get_default_config(), **config}
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(
-        self,
-        training_trackers: List[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        return self._resource  # nothing to learn: the behaviour is fixed
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        action = next_safety_action(tracker)
-        probabilities = self._default_predictions(domain)
-        if action is not None:
-            probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=action is not None)
-
-
-def _session_events(tracker: DialogueStateTracker) -> List[Any]:
-    events = list(tracker.events)
-    starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
-    return events[starts[-1] :] if starts else events
+    def next_action(tracker: DialogueStateTracker) -> Optional[Text]:
+        return next_safety_action(tracker)
 
 
 def _handoff_failed(events: List[Any]) -> bool:
@@ -149,7 +109,7 @@ def in_language(action: str, language: Optional[str]) -> str:
 
 def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
     """The action safety requires next, or None to let the other policies decide."""
-    events = _session_events(tracker)
+    events = session_events(tracker)
     user_turns = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
     if not user_turns:
         return None
