@@ -44,14 +44,22 @@ class RasaClient:
         self.jwt_secret = jwt_secret
 
     async def trigger(
-        self, conversation_id: str, intent: str, entities: Dict[str, Any]
+        self,
+        conversation_id: str,
+        intent: str,
+        entities: Dict[str, Any],
+        output_channel: str,
     ) -> None:
+        """Trigger ``intent`` in the conversation; Rasa sends the bot's answer on
+        ``output_channel`` — the ticket's channel, not "latest": the conversation's
+        latest input channel need not be the one the patient is waiting on (a REST
+        call into the same conversation id would divert the reply)."""
         # The id is one path segment, quoted: an id such as "x/../<victim>" (any REST
         # client chooses its own) must never address another conversation.
         endpoint = (
             f"{self.url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
         )
-        params = {"output_channel": "latest"}
+        params = {"output_channel": output_channel}
         headers = auth_header(self.jwt_secret, username="staff-inbox")
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=30)
@@ -198,7 +206,10 @@ def create_app(
             )
         try:
             await rasa.trigger(
-                ticket.conversation_id, "staff_reply", {"staff_message": text}
+                ticket.conversation_id,
+                "staff_reply",
+                {"staff_message": text},
+                ticket.channel,
             )
         except Exception as exc:
             logger.warning(
@@ -219,7 +230,9 @@ def create_app(
             return error
         store.set_status(ticket_id, "resolved")
         try:
-            await rasa.trigger(ticket.conversation_id, "staff_resolved", {})
+            await rasa.trigger(
+                ticket.conversation_id, "staff_resolved", {}, ticket.channel
+            )
         except Exception as exc:
             logger.warning(
                 "hand-back for ticket %s failed: %s", ticket_id, type(exc).__name__

@@ -1,17 +1,123 @@
 """staff_inbox/app.py: how a staff reply is addressed to the patient's conversation.
 
 The Rasa side is a local receiver (tests/http_receiver.py) standing in for Rasa's HTTP
-API: the test reads the exact path the inbox requested.
+API: the test reads the exact path and query the inbox requested.
+
+``running_inbox`` (used by the other tests/test_staff_inbox_*.py files too) starts the
+real Sanic app on a free port in the test's own event loop — the same server code
+``python -m staff_inbox`` runs, so log records land in caplog — and ``staff_client``
+logs a user in through the real /api/login as the inbox page does (same Origin, the
+CSRF token from the ``kat_csrf`` cookie on every POST).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, List, Optional
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
+from sanic import Sanic
 
-from staff_inbox.app import RasaClient
+from kat.handoff_store import HandoffStore, Ticket
+from staff_inbox.app import RasaClient, create_app
+from staff_inbox.auth import StaffAuth, hash_password
 from tests.http_receiver import Receiver
+
+PASSWORDS = {"nurse": "nurse-password", "doctor": "doctor-password"}
+API_TOKEN = "machine-token-0123456789"
+
+
+@dataclass
+class Inbox:
+    url: str
+    store: HandoffStore
+    rasa: Receiver  # stands in for Rasa's HTTP API: every trigger_intent lands here
+    app: Sanic
+
+    def ticket(self, channel: str = "callback") -> Ticket:
+        return self.store.open_ticket(
+            f"patient-{uuid.uuid4().hex}",
+            channel,
+            "clinical_question",
+            False,
+            [{"from": "patient", "text": "is this normal?"}],
+        )
+
+    def staff_messages(self, ticket_id: str) -> List[Dict[str, Any]]:
+        ticket = self.store.get(ticket_id)
+        assert ticket is not None
+        return [m for m in ticket.transcript if m.get("from") == "staff"]
+
+
+@contextlib.asynccontextmanager
+async def running_inbox(tmp_path: Path, **app_kwargs: Any) -> AsyncIterator[Inbox]:
+    """The inbox on 127.0.0.1:<free port> with users nurse and doctor and a bearer
+    token; extra keyword arguments go to create_app (a throttle with a fake clock…)."""
+    Sanic.test_mode = True  # many apps in one process
+    store = HandoffStore(f"sqlite:///{tmp_path / f'h-{uuid.uuid4().hex}.db'}")
+    auth = StaffAuth(
+        store,
+        users={name: hash_password(pw) for name, pw in PASSWORDS.items()},
+        api_token=API_TOKEN,
+    )
+    rasa = Receiver()
+    app = create_app(
+        store,
+        auth,
+        RasaClient(rasa.url, "x" * 40),
+        name=f"inbox_{uuid.uuid4().hex}",
+        **app_kwargs,
+    )
+    server = await app.create_server(
+        host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    port = server.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield Inbox(f"http://127.0.0.1:{port}", store, rasa, app)
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+        rasa.close()
+
+
+class StaffClient(httpx.AsyncClient):
+    """A logged-in browser-like client: POSTs carry the page's Origin and the token."""
+
+    async def post_json(self, path: str, body: Any = None) -> httpx.Response:
+        headers = {"Origin": str(self.base_url).rstrip("/")}
+        token = self.cookies.get("kat_csrf")
+        if token:
+            headers["X-CSRF-Token"] = token
+        return await self.post(path, json={} if body is None else body, headers=headers)
+
+
+@contextlib.asynccontextmanager
+async def staff_client(
+    inbox: Inbox, username: str = "nurse", password: Optional[str] = None
+) -> AsyncIterator[StaffClient]:
+    async with StaffClient(base_url=inbox.url, timeout=30) as client:
+        reply = await client.post_json(
+            "/api/login",
+            {"username": username, "password": password or PASSWORDS[username]},
+        )
+        assert reply.status_code == 200, reply.text
+        yield client
+
+
+def trigger_query(post: Dict[str, Any]) -> Dict[str, List[str]]:
+    return parse_qs(urlsplit(post["path"]).query)
 
 
 @pytest.mark.parametrize(
@@ -31,10 +137,42 @@ def test_a_conversation_id_is_one_quoted_path_segment(
     try:
         client = RasaClient(receiver.url, "x" * 40)
         asyncio.run(
-            client.trigger(conversation_id, "staff_reply", {"staff_message": "hi"})
+            client.trigger(
+                conversation_id, "staff_reply", {"staff_message": "hi"}, "callback"
+            )
         )
         [post] = receiver.posts
         path = post["path"].split("?", 1)[0]
         assert path == f"/conversations/{path_segment}/trigger_intent"
     finally:
         receiver.close()
+
+
+def test_the_client_asks_for_the_output_channel_it_is_given() -> None:
+    receiver = Receiver()
+    try:
+        client = RasaClient(receiver.url, "x" * 40)
+        asyncio.run(client.trigger("c1", "staff_reply", {}, "telegram"))
+        [post] = receiver.posts
+        assert trigger_query(post) == {"output_channel": ["telegram"]}
+    finally:
+        receiver.close()
+
+
+@pytest.mark.parametrize("channel", ["callback", "twilio", "socketio"])
+async def test_a_staff_reply_and_the_hand_back_go_to_the_tickets_channel(
+    tmp_path: Path, channel: str
+) -> None:
+    """Not "latest": the patient's latest input channel may not be where they are
+    waiting (a REST probe, a second device); the ticket records the channel."""
+    async with running_inbox(tmp_path) as inbox, staff_client(inbox) as staff:
+        ticket = inbox.ticket(channel=channel)
+        reply = await staff.post_json(
+            f"/api/tickets/{ticket.id}/reply", {"text": "Hello from the nurse"}
+        )
+        assert reply.status_code == 200, reply.text
+        resolved = await staff.post_json(f"/api/tickets/{ticket.id}/resolve")
+        assert resolved.json() == {"ok": True, "patient_told": True}
+    sent, handed_back = inbox.rasa.posts
+    assert trigger_query(sent) == {"output_channel": [channel]}
+    assert trigger_query(handed_back) == {"output_channel": [channel]}
