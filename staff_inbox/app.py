@@ -17,11 +17,16 @@ from kat.api_token import auth_header, secret_from_env
 from kat.handoff_store import HandoffStore, Ticket, default_store
 from kat.notify import retry_failed
 from staff_inbox.auth import StaffAuth
+from staff_inbox.json_body import BodyError, json_object, text_field
 
 logger = logging.getLogger(__name__)
 
 COOKIE = "kat_staff"
 STATIC = Path(__file__).resolve().parent / "static"
+# The page's own files, by name: nothing else under /static is served. (Sanic's
+# app.static answered the folder itself with an IsADirectoryError — HTTP 500 and a
+# traceback — and logged one for every "../" probe.)
+STATIC_FILES = {path.name: path for path in STATIC.iterdir() if path.is_file()}
 MAX_REPLY = 2000
 RETRY_EVERY_SECONDS = 30.0
 SECURITY_HEADERS = {
@@ -126,6 +131,16 @@ def create_app(
             return "", None, missing  # type: ignore[return-value]
         return user, ticket, None
 
+    @app.middleware("request")
+    async def read_body(request: Request) -> None:
+        """Every POST body is one JSON object (json_body.py), read before any handler."""
+        if request.method == "POST":
+            request.ctx.body = json_object(request.body or b"")
+
+    @app.exception(BodyError)
+    async def bad_body(request: Request, exc: BodyError) -> Any:
+        return response.json({"error": str(exc)}, status=exc.status)
+
     @app.middleware("response")
     async def security_headers(request: Request, resp: Any) -> None:
         for key, value in SECURITY_HEADERS.items():
@@ -135,7 +150,12 @@ def create_app(
     async def page(request: Request) -> Any:
         return await response.file(STATIC / "index.html")
 
-    app.static("/static", str(STATIC))
+    @app.get("/static/<name:str>", strict_slashes=True)
+    async def static_file(request: Request, name: str) -> Any:
+        path = STATIC_FILES.get(name)
+        if path is None:
+            return response.json({"error": "no such file"}, status=404)
+        return await response.file(path)
 
     @app.get("/health")
     async def health(request: Request) -> Any:
@@ -143,8 +163,8 @@ def create_app(
 
     @app.post("/api/login")
     async def login(request: Request) -> Any:
-        body = request.json or {}
-        token = auth.login(str(body.get("username", "")), str(body.get("password", "")))
+        body = request.ctx.body
+        token = auth.login(text_field(body, "username"), text_field(body, "password"))
         if not token:
             return response.json({"error": "wrong user name or password"}, status=401)
         resp = response.json({"ok": True})
@@ -199,7 +219,7 @@ def create_app(
         _, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
-        text = str((request.json or {}).get("text", "")).strip()
+        text = text_field(request.ctx.body, "text").strip()
         if not text or len(text) > MAX_REPLY:
             return response.json(
                 {"error": f"reply must be 1-{MAX_REPLY} characters"}, status=400
