@@ -32,6 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.base import PatientChannel
 from kat.sms_format import split_message
 
 logger = logging.getLogger(__name__)
@@ -210,23 +211,18 @@ class ClinicMessenger(Messenger):
         await out_channel.send_action(sender_id, sender_action="mark_seen")
         await out_channel.send_action(sender_id, sender_action="typing_on")
         try:
+            # on_new_message is MessengerInput's guard (channels/base.py): a failure
+            # gets the calm reply there and is never resent to Facebook.
             await self.on_new_message(
-                UserMessage(
-                    text,
-                    out_channel,
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                )
+                UserMessage(text, out_channel, sender_id, input_channel=self.name())
             )
-        except Exception:  # noqa: BLE001 - as Rasa: log, never resend to Facebook
-            logger.exception("Exception when handling a Facebook message.")
         finally:
             await out_channel.send_action(sender_id, sender_action="typing_off")
 
 
-class SignedFacebookInput(FacebookInput):
-    """Rasa's Messenger channel, 403 for unsigned or wrongly signed webhooks."""
+class MessengerInput(PatientChannel, FacebookInput):
+    """Rasa's Messenger channel, 403 for unsigned or wrongly signed webhooks, and the
+    patient channel's guarantees (channels/base.py): conversations ``messenger:<psid>``."""
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -238,12 +234,13 @@ class SignedFacebookInput(FacebookInput):
         return super().from_credentials(credentials)
 
     def get_output_channel(self) -> OutputChannel:
-        return ClinicMessengerBot(client(self.fb_access_token))
+        return self.patient_output(ClinicMessengerBot(client(self.fb_access_token)))
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         fb_webhook = Blueprint("fb_webhook", __name__)
+        guarded = self.guard(on_new_message)
 
         @fb_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -267,7 +264,7 @@ class SignedFacebookInput(FacebookInput):
                 # Signed by Meta but not for the page (e.g. another subscription):
                 # acknowledge, so that Meta does not retry it.
                 return response.text("ignored")
-            messenger = ClinicMessenger(self.fb_access_token, on_new_message)
+            messenger = ClinicMessenger(self.fb_access_token, guarded)
             await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
 

@@ -15,13 +15,15 @@ from __future__ import annotations
 import os
 from typing import Any, Awaitable, Callable, Optional, Text
 
+from rasa.core.channels import slack as rasa_slack
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from rasa.core.channels.slack import SlackBot, SlackInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from channels.base import PatientChannel
 
-class ClinicSlackBot(SlackBot):
+
+class ClinicSlackBot(rasa_slack.SlackBot):
     """Rasa's Slack output, with the API base overridable for tests."""
 
     def __init__(
@@ -37,19 +39,22 @@ class ClinicSlackBot(SlackBot):
             self.client.base_url = base.rstrip("/") + "/"
 
 
-class SignedSlackInput(SlackInput):
-    """Rasa's Slack channel; 401 for requests without a valid Slack signature."""
+class SlackInput(PatientChannel, rasa_slack.SlackInput):
+    """Rasa's Slack channel; 401 for requests without a valid Slack signature, and the
+    patient channel's guarantees (channels/base.py): conversations ``slack:<user id>``."""
 
     def get_output_channel(
         self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
     ) -> OutputChannel:
         channel = channel or self.slack_channel
-        return ClinicSlackBot(self.slack_token, channel, thread_id, self.proxy)
+        return self.patient_output(
+            ClinicSlackBot(self.slack_token, channel, thread_id, self.proxy)
+        )
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        slack_webhook = super().blueprint(on_new_message)
+        slack_webhook = super().blueprint(self.guard(on_new_message))
 
         @slack_webhook.middleware("request")
         async def check_signature(request: Request) -> Any:

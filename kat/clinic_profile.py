@@ -109,15 +109,3 @@ def response_values(profile: Mapping[str, Any]) -> Dict[str, str]:
                 PLACEHOLDER_WORDING_ES[key] if placeholder else str(value).strip()
             )
     return values
-
-
-FAILURE_REPLY = (
-    "Sorry, something went wrong on my side and I couldn't answer that. Please try "
-    "again in a moment, or contact the clinic team at {clinic_phone}. In an emergency, "
-    "call {clinic_emergency_number} or {clinic_crisis_line_text}."
-)
-
-
-def failure_reply() -> str:
-    """What a channel sends when the assistant itself failed (REST, web chat)."""
-    return FAILURE_REPLY.format(**response_values(cached_profile()))

@@ -63,6 +63,25 @@ def message_text(value: Any) -> str:
     return ""
 
 
+# The longest message any channel hands the assistant: what WhatsApp and Telegram allow
+# in one message (SMS and Messenger allow less, the web chat stops at 1,000). Beyond it
+# a message is cut (cap_text); no real message is.
+MAX_MESSAGE_CHARS = 4096
+CUT_MARK = " [...] "
+
+
+def cap_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` within ``limit`` characters: its beginning and its end, joined by
+    :data:`CUT_MARK`. Both ends are kept because a crisis can be said first ("I want to
+    die. Also ...") or last (a pasted story, then "I can't go on"), and the safety gate
+    reads all of what is kept."""
+    if len(text) <= limit:
+        return text
+    keep = limit - len(CUT_MARK)
+    head = keep // 2
+    return text[:head] + CUT_MARK + text[len(text) - (keep - head) :]
+
+
 def strip_markup(text: str) -> str:
     """The text with HTML-like tags replaced by spaces ("<b>help</b>" -> " help ")."""
     return _TAG.sub(" ", text or "")

@@ -21,11 +21,11 @@ import yaml
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Where each provider is told to send its webhooks (Rasa serves /webhooks/<name>/webhook).
 WEBHOOK_PATHS = {
-    "channels.rest_safe.SafeRestInput": "/webhooks/rest/webhook",
-    "channels.twilio_signed.SignedTwilioInput": "/webhooks/twilio/webhook",
-    "channels.messenger.SignedFacebookInput": "/webhooks/facebook/webhook",
-    "channels.slack.SignedSlackInput": "/webhooks/slack/webhook",
-    "channels.telegram_secure.SecureTelegramInput": "/webhooks/telegram/webhook",
+    "channels.rest.RestInput": "/webhooks/rest/webhook",
+    "channels.twilio.TwilioInput": "/webhooks/twilio/webhook",
+    "channels.messenger.MessengerInput": "/webhooks/facebook/webhook",
+    "channels.slack.SlackInput": "/webhooks/slack/webhook",
+    "channels.telegram.TelegramInput": "/webhooks/telegram/webhook",
 }
 
 # Settings a channel works without: Slack's channel filter (unset: the bot answers in

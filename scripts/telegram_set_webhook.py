@@ -6,7 +6,7 @@ Usage: TELEGRAM_ACCESS_TOKEN=... TELEGRAM_BOT_USERNAME=... TELEGRAM_WEBHOOK_URL=
 Checks that the access token belongs to TELEGRAM_BOT_USERNAME (getMe), then calls
 setWebhook with the URL and the secret token Telegram will send in the
 X-Telegram-Bot-Api-Secret-Token header of every update
-(channels/telegram_secure.py rejects updates without it). Run it again after changing
+(channels/telegram.py rejects updates without it). Run it again after changing
 the URL or rotating the secret. TELEGRAM_API_BASE replaces https://api.telegram.org
 (tests only).
 """

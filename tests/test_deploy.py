@@ -215,8 +215,8 @@ def test_rasa_values_configure_the_projects_channels_as_credentials_yml_does() -
     assert "rest" not in channels and "socketio" not in channels
     project = yaml.safe_load((ROOT / "credentials.yml").read_text())
     for name in (
-        "channels.rest_safe.SafeRestInput",
-        "channels.secure_socketio.SecureSocketIOInput",
+        "channels.rest.RestInput",
+        "channels.socketio.SocketIOInput",
     ):
         assert (channels[name] or {}) == (project[name] or {}), name
     env = {entry["name"] for entry in values["extraEnv"]}

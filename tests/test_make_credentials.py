@@ -20,8 +20,8 @@ def template() -> dict:
 
 def test_only_rest_without_any_channel_variables() -> None:
     kept, skipped = active_channels(template(), {})
-    assert list(kept) == ["channels.rest_safe.SafeRestInput"]
-    assert any(line.startswith("channels.twilio_signed") for line in skipped)
+    assert list(kept) == ["channels.rest.RestInput"]
+    assert any(line.startswith("channels.twilio") for line in skipped)
 
 
 def test_a_fully_configured_channel_is_on_and_keeps_references_not_secrets() -> None:
@@ -31,7 +31,7 @@ def test_a_fully_configured_channel_is_on_and_keeps_references_not_secrets() -> 
         "TWILIO_NUMBER": "+1",
     }
     kept, _ = active_channels(template(), env)
-    assert "channels.twilio_signed.SignedTwilioInput" in kept
+    assert "channels.twilio.TwilioInput" in kept
     assert "secret" not in yaml.safe_dump(kept)
     partial, _ = active_channels(template(), {"SLACK_BOT_TOKEN": "x"})
     assert "slack" not in partial
@@ -39,18 +39,18 @@ def test_a_fully_configured_channel_is_on_and_keeps_references_not_secrets() -> 
 
 def test_messaging_channels_use_the_signed_subclasses_and_need_every_secret() -> None:
     channels = {
-        "channels.telegram_secure.SecureTelegramInput": {
+        "channels.telegram.TelegramInput": {
             "TELEGRAM_ACCESS_TOKEN": "1:x",
             "TELEGRAM_BOT_USERNAME": "kat_bot",
             "TELEGRAM_WEBHOOK_URL": "https://clinic.example/webhooks/telegram/webhook",
             "TELEGRAM_SECRET_TOKEN": "s",
         },
-        "channels.messenger.SignedFacebookInput": {
+        "channels.messenger.MessengerInput": {
             "FACEBOOK_VERIFY_TOKEN": "v",
             "FACEBOOK_APP_SECRET": "s",
             "FACEBOOK_PAGE_ACCESS_TOKEN": "t",
         },
-        "channels.slack.SignedSlackInput": {
+        "channels.slack.SlackInput": {
             "SLACK_BOT_TOKEN": "xoxb",
             "SLACK_SIGNING_SECRET": "s",
         },
@@ -69,14 +69,14 @@ def test_messaging_channels_use_the_signed_subclasses_and_need_every_secret() ->
 def test_optional_settings_are_left_out_when_unset_and_kept_when_set() -> None:
     slack = {"SLACK_BOT_TOKEN": "xoxb", "SLACK_SIGNING_SECRET": "s"}
     kept, _ = active_channels(template(), slack)
-    block = kept["channels.slack.SignedSlackInput"]
+    block = kept["channels.slack.SlackInput"]
     assert "slack_channel" not in block  # Rasa would refuse an unfilled ${SLACK_CHANNEL}
     assert block["slack_token"] == "${SLACK_BOT_TOKEN}"
     kept, _ = active_channels(template(), {**slack, "SLACK_CHANNEL": "C1"})
-    assert kept["channels.slack.SignedSlackInput"]["slack_channel"] == "${SLACK_CHANNEL}"
+    assert kept["channels.slack.SlackInput"]["slack_channel"] == "${SLACK_CHANNEL}"
 
     web = {"KAT_WEB_SESSION_SECRET": "x" * 32, "KAT_WEB_ORIGINS": "https://a.example"}
-    name = "channels.secure_socketio.SecureSocketIOInput"
+    name = "channels.socketio.SocketIOInput"
     kept, _ = active_channels(template(), web)
     assert "redis_url" not in kept[name] and "redis_channel" not in kept[name]
     kept, _ = active_channels(

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from channels.messenger import ClinicMessengerBot, client, signature_valid
-from channels.telegram_secure import ClinicTelegramOutput, SecureTelegramInput, keyboard
+from channels.telegram import ClinicTelegramOutput, TelegramInput, keyboard
 from tests.http_receiver import Receiver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -103,9 +103,9 @@ def test_telegram_channel_needs_a_valid_secret_token() -> None:
     base = {"access_token": TOKEN, "verify": "kat_bot", "webhook_url": "https://x/"}
     for bad in (None, "", "has spaces", "x" * 257):
         with pytest.raises(Exception, match="secret_token"):
-            SecureTelegramInput.from_credentials({**base, "secret_token": bad})
-    channel = SecureTelegramInput.from_credentials({**base, "secret_token": "ok_-1"})
-    assert isinstance(channel, SecureTelegramInput) and channel.secret_token == "ok_-1"
+            TelegramInput.from_credentials({**base, "secret_token": bad})
+    channel = TelegramInput.from_credentials({**base, "secret_token": "ok_-1"})
+    assert isinstance(channel, TelegramInput) and channel.secret_token == "ok_-1"
 
 
 def messenger_messages(api: Receiver) -> List[Dict[str, Any]]:
@@ -182,7 +182,7 @@ async def test_telegram_closes_its_reply_session_when_the_server_stops(
 ) -> None:
     """aiogram's HTTP session (opened by the first reply) is closed by the blueprint's
     after_server_stop listener, not left for the interpreter to complain about."""
-    channel = SecureTelegramInput(TOKEN, "kat_bot", None, secret_token="s3cret")
+    channel = TelegramInput(TOKEN, "kat_bot", None, secret_token="s3cret")
     outputs: List[ClinicTelegramOutput] = []
     made = channel.get_output_channel
 

@@ -97,19 +97,19 @@ def test_origins() -> None:
 
 
 def test_channel_refuses_weak_secret_and_open_origins() -> None:
-    from channels.secure_socketio import SecureSocketIOInput
+    from channels.socketio import SocketIOInput
 
-    channel = SecureSocketIOInput.from_credentials(
+    channel = SocketIOInput.from_credentials(
         {"session_secret": SECRET, "cors_allowed_origins": "http://127.0.0.1:8080"}
     )
     assert channel.name() == "socketio"  # response variants keyed by channel still apply
     assert channel.cors_allowed_origins == ["http://127.0.0.1:8080"]  # type: ignore[attr-defined]
     with pytest.raises(WeakSecretError):
-        SecureSocketIOInput.from_credentials(
+        SocketIOInput.from_credentials(
             {"session_secret": "short", "cors_allowed_origins": "http://127.0.0.1:8080"}
         )
     # An empty origin list would turn python-engineio's origin check off.
     with pytest.raises(ValueError):
-        SecureSocketIOInput.from_credentials(
+        SocketIOInput.from_credentials(
             {"session_secret": SECRET, "cors_allowed_origins": ""}
         )

@@ -1,6 +1,6 @@
 /*
  * KAT web chat widget: self-hosted, talks to Rasa's socket.io channel
- * (channels/secure_socketio.py) with socket.io-client 4, served from this same server.
+ * (channels/socketio.py) with socket.io-client 4, served from this same server.
  *
  * Embed with one script tag and a small settings object, either as data- attributes:
  *   <script src="https://chat.clinic.example/widget.js" defer

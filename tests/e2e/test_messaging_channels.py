@@ -58,16 +58,16 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     credentials = workdir / "credentials.yml"
     credentials.write_text(
         "rest:\n"
-        "channels.telegram_secure.SecureTelegramInput:\n"
+        "channels.telegram.TelegramInput:\n"
         f'  access_token: "{TELEGRAM_TOKEN}"\n'
         '  verify: "kat_clinic_bot"\n'
         '  webhook_url: "https://clinic.example/webhooks/telegram/webhook"\n'
         f'  secret_token: "{TELEGRAM_SECRET}"\n'
-        "channels.messenger.SignedFacebookInput:\n"
+        "channels.messenger.MessengerInput:\n"
         f'  verify: "{FB_VERIFY}"\n'
         f'  secret: "{FB_APP_SECRET}"\n'
         '  page-access-token: "fb-page-token"\n'
-        "channels.slack.SignedSlackInput:\n"
+        "channels.slack.SlackInput:\n"
         '  slack_token: "xoxb-e2e"\n'
         '  slack_channel: "C0CLINIC"\n'
         f'  slack_signing_secret: "{SLACK_SECRET}"\n'

@@ -33,7 +33,7 @@ def sms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     credentials = workdir / "credentials.yml"
     credentials.write_text(
         "rest:\n"
-        "channels.twilio_signed.SignedTwilioInput:\n"
+        "channels.twilio.TwilioInput:\n"
         f'  account_sid: "{ACCOUNT}"\n'
         f'  auth_token: "{TOKEN}"\n'
         '  twilio_number: "+15550000000"\n'

@@ -22,17 +22,18 @@ from __future__ import annotations
 import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
+from rasa.core.channels import twilio as rasa_twilio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from twilio.request_validator import RequestValidator
 
+from channels.base import PatientChannel
 from kat.option_store import OptionStore, option_store
 from kat.sms_format import number_options, pick_option, split_message
 
 
-class ClinicTwilioOutput(TwilioOutput):
+class ClinicTwilioOutput(rasa_twilio.TwilioOutput):
     """Twilio output that numbers buttons and splits long answers."""
 
     def __init__(
@@ -71,8 +72,9 @@ class ClinicTwilioOutput(TwilioOutput):
         await self.send_text_message(recipient_id, number_options(text, buttons))
 
 
-class SignedTwilioInput(TwilioInput):
-    """Rasa's Twilio channel behind a signature check."""
+class TwilioInput(PatientChannel, rasa_twilio.TwilioInput):
+    """Rasa's Twilio channel behind a signature check, with the patient channel's
+    guarantees (channels/base.py): conversations ``sms:+1...`` and ``whatsapp:+1...``."""
 
     _options: OptionStore
 
@@ -86,8 +88,10 @@ class SignedTwilioInput(TwilioInput):
     def get_output_channel(self) -> OutputChannel:
         if not hasattr(self, "_options"):
             self._options = option_store()
-        return ClinicTwilioOutput(
-            self.account_sid, self.auth_token, self.twilio_number, self._options
+        return self.patient_output(
+            ClinicTwilioOutput(
+                self.account_sid, self.auth_token, self.twilio_number, self._options
+            )
         )
 
     def blueprint(
@@ -97,6 +101,7 @@ class SignedTwilioInput(TwilioInput):
             self._options = option_store()
         validator = RequestValidator(self.auth_token or "")
         options = self._options
+        guarded = self.guard(on_new_message)
 
         async def with_numbered_options(message: UserMessage) -> Any:
             sender = message.sender_id or ""
@@ -104,7 +109,7 @@ class SignedTwilioInput(TwilioInput):
             if chosen is not None:
                 message.text = chosen
                 await options.discard(sender)
-            return await on_new_message(message)
+            return await guarded(message)
 
         webhook = super().blueprint(with_numbered_options)
 

@@ -40,13 +40,14 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     Update,
 )
+from rasa.core.channels import telegram as rasa_telegram
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.base import PatientChannel
 from kat.sms_format import split_message
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def keyboard(
     return inline
 
 
-class ClinicTelegramOutput(TelegramOutput):
+class ClinicTelegramOutput(rasa_telegram.TelegramOutput):
     """Telegram output: no webhook calls, long answers split, one button per row."""
 
     def __init__(self, access_token: Optional[Text]) -> None:
@@ -127,8 +128,9 @@ class ClinicTelegramOutput(TelegramOutput):
         )
 
 
-class SecureTelegramInput(TelegramInput):
-    """Rasa's Telegram channel behind the webhook secret token."""
+class TelegramInput(PatientChannel, rasa_telegram.TelegramInput):
+    """Rasa's Telegram channel behind the webhook secret token, with the patient
+    channel's guarantees (channels/base.py): conversations ``telegram:<chat id>``."""
 
     def __init__(
         self,
@@ -158,9 +160,9 @@ class SecureTelegramInput(TelegramInput):
             secret_token=credentials.get("secret_token"),
         )
 
-    def get_output_channel(self) -> ClinicTelegramOutput:
+    def get_output_channel(self) -> Any:
         # Rasa's version calls setWebhook here; see scripts/telegram_set_webhook.py.
-        return ClinicTelegramOutput(self.access_token)
+        return self.patient_output(ClinicTelegramOutput(self.access_token))
 
     def is_from_telegram(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")
@@ -190,6 +192,7 @@ class SecureTelegramInput(TelegramInput):
     ) -> Blueprint:
         telegram_webhook = Blueprint("telegram_webhook", __name__)
         out_channel = self.get_output_channel()
+        guarded = self.guard(on_new_message)
 
         @telegram_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -212,20 +215,16 @@ class SecureTelegramInput(TelegramInput):
             if chat_message.chat.type != "private":
                 logger.warning("Ignoring a Telegram message from a non-private chat.")
                 return done(update)
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        out_channel,
-                        str(chat_message.chat.id),
-                        input_channel=self.name(),
-                        metadata=self.get_metadata(request),
-                    )
+            # A failure gets the calm reply there (channels/base.py); Telegram is
+            # answered "success" either way, or it would resend the update.
+            await guarded(
+                UserMessage(
+                    text,
+                    out_channel,
+                    str(chat_message.chat.id),
+                    input_channel=self.name(),
                 )
-            except Exception:  # noqa: BLE001 - Telegram would resend the update
-                logger.exception("Exception when handling a Telegram message.")
-                if self.debug_mode:
-                    raise
+            )
             return done(update)
 
         def done(update: Update) -> HTTPResponse:

@@ -1,8 +1,9 @@
-"""The hardened REST channel's request handling (channels/rest_safe.py)."""
+"""The hardened REST channel's request handling (channels/rest.py)."""
 
 from __future__ import annotations
 
-from channels.rest_safe import failure_reply, parse_body
+from channels.rest import parse_body
+from kat.channel_replies import failure_reply, rate_limited_reply
 from kat.input_check import message_text
 
 
@@ -35,3 +36,13 @@ def test_failure_reply_has_the_emergency_numbers_and_no_placeholder() -> None:
     reply = failure_reply()
     assert "911" in reply and "988" in reply
     assert "[" not in reply and "{" not in reply
+
+
+def test_the_rate_limited_reply_gives_the_crisis_resources_too() -> None:
+    reply = rate_limited_reply()
+    assert "911" in reply and "988" in reply
+    assert "[" not in reply and "{" not in reply
+
+
+def test_json_nested_deeper_than_python_can_parse_is_refused_not_a_crash() -> None:
+    assert parse_body(b'{"sender": "p", "message": ' + b"[" * 100_000 + b"}") is None

@@ -13,14 +13,15 @@ every message from the message itself. Here:
 * browser origins are checked against ``cors_allowed_origins`` (never "any origin");
 * client-supplied metadata is not passed on to the assistant.
 
-The room is the session id, which is also Rasa's conversation (sender) id, so replies
-sent later through the HTTP API (the staff inbox's ``trigger_intent`` with
-``output_channel=latest``) reach the open chat. The channel keeps the name ``socketio``
+The room is the session id; Rasa's conversation (sender) id is ``web:<session id>``
+(channels/base.py, kat/conversation_id.py), so no other channel can address a web chat
+patient. Replies sent later through the HTTP API (the staff inbox's ``trigger_intent``
+with ``output_channel=socketio``) reach the open chat through the same room. The channel keeps the name ``socketio``
 so domain response variants keyed by channel apply.
 
 credentials.yml::
 
-    channels.secure_socketio.SecureSocketIOInput:
+    channels.socketio.SocketIOInput:
       user_message_evt: user_uttered
       bot_message_evt: bot_uttered
       session_secret: ${KAT_WEB_SESSION_SECRET}
@@ -40,27 +41,26 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
 import rasa.core.channels.channel
-from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.core.channels import socketio as rasa_socketio
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.base import PatientChannel
 from channels.socketio_redis import JsonRedisManager
-from kat.clinic_profile import failure_reply
 from kat.input_check import message_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
 
 logger = logging.getLogger(__name__)
 
-# Longer messages are cut (the widget itself stops at 1,000 characters).
-MAX_MESSAGE_CHARS = 2000
 # Largest socket.io packet accepted (engine.io's default is 1 MB).
 MAX_PACKET_BYTES = 64 * 1024
 
 
-class SecureSocketIOInput(SocketIOInput):
+class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
     """Socket.io input whose sessions are issued and verified by the server."""
 
     @classmethod
@@ -112,10 +112,17 @@ class SecureSocketIOInput(SocketIOInput):
                 "cors_allowed_origins must list the web chat's origins "
                 "(KAT_WEB_ORIGINS, e.g. http://127.0.0.1:8080)"
             )
-        # socket id -> session id, for the sockets of this server process.
+        # socket id -> session id, and socket id -> the client's address, for the
+        # sockets of this server process.
         self.sessions: Dict[Text, Text] = {}
+        self.addresses: Dict[Text, Text] = {}
         self.redis_url = redis_url or None
         self.redis_channel = redis_channel or None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        # Replies sent through Rasa's HTTP API (staff replies) to web:<session id>
+        # go to the session's room.
+        return self.patient_output(super().get_output_channel())
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -143,6 +150,8 @@ class SecureSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            request = environ.get("sanic.request")
+            self.addresses[sid] = str(getattr(request, "ip", "") or "")
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None
@@ -158,6 +167,7 @@ class SecureSocketIOInput(SocketIOInput):
         @sio.on("disconnect", namespace=namespace)
         async def disconnect(sid: Text) -> None:
             session_id = self.sessions.pop(sid, None)
+            self.addresses.pop(sid, None)
             if session_id:
                 sio.leave_room(sid, session_id, namespace=namespace)
 
@@ -189,18 +199,16 @@ class SecureSocketIOInput(SocketIOInput):
             # understood"); broken Unicode is repaired before it is stored; a number
             # is its digits — as on the REST channel (kat.input_check.message_text).
             text = message_text(data.get("message") if isinstance(data, dict) else None)
-            output = SocketIOOutput(sio, self.bot_message_evt)
-            message = UserMessage(
-                text[:MAX_MESSAGE_CHARS],
-                output,
-                session_id,
-                input_channel=self.name(),
-                metadata=None,
+            # Capped, filed under web:<session id>, metadata dropped, a calm reply on
+            # failure: channels/base.py.
+            handle = self.guard(on_new_message, client_address=self.addresses.get(sid))
+            await handle(
+                UserMessage(
+                    text,
+                    SocketIOOutput(sio, self.bot_message_evt),
+                    session_id,
+                    input_channel=self.name(),
+                )
             )
-            try:
-                await on_new_message(message)
-            except Exception as exc:  # noqa: BLE001 - the patient gets a calm reply
-                logger.error("socket.io message failed: %s", type(exc).__name__)
-                await output.send_text_message(session_id, failure_reply())
 
         return socketio_webhook

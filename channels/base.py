@@ -1,0 +1,189 @@
+"""What every patient channel owes the patient, in one place.
+
+Rasa's ``InputChannel`` leaves each channel to build its ``UserMessage`` and to decide
+what happens when the assistant fails: Rasa's own channels take the provider's sender
+id as the conversation id, pass any length of text and whatever metadata the client
+sent, and on a failure log a traceback with the message in it and send nothing.
+
+:class:`PatientChannel` is a mixin for those channels (``class X(PatientChannel,
+TwilioInput)``). A channel hands its ``on_new_message`` through :meth:`guard` — for
+Rasa's own blueprints, before passing it to ``super().blueprint`` — and the guard:
+
+* **checks the sender id** and files the message under the channel's namespace
+  (kat/conversation_id.py): ``+1415...`` on SMS is ``sms:+1415...``, so no channel can
+  address another channel's patients; an unacceptable id is refused, never repaired;
+* **caps the text** at :data:`kat.input_check.MAX_MESSAGE_CHARS` (beginning and end
+  kept, so the crisis check sees both; kat.input_check.cap_text) and repairs broken
+  Unicode, so no message can hold the server for seconds;
+* **limits a flooding client** (kat/rate_limit.py): beyond the limit the message is not
+  processed, and the one reply says how to reach the clinic and emergency help;
+* **drops client metadata**, apart from the channel's own keyed hash of the client's
+  address (``kat_client``), which hand-off rate limits use;
+* gives the patient **the calm failure reply** when the assistant fails, logging the
+  error type only (never the text or the id).
+
+Replies pass through :class:`PatientOutput`, which turns the conversation id back into
+the provider's id, so the provider's output channel never sees a namespace. Each
+channel's ``get_output_channel`` (used for staff replies through Rasa's HTTP API)
+returns its output wrapped the same way (:meth:`PatientChannel.patient_output`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+
+from kat import conversation_id as ids
+from kat.channel_replies import failure_reply, rate_limited_reply
+from kat.input_check import cap_text, message_text
+from kat.rate_limit import client_key, default_limiter
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class PatientOutput(OutputChannel):
+    """A provider's output channel addressed by conversation id.
+
+    Unlike Rasa's output channels it owns no transport: it translates the recipient
+    (``sms:+1...`` -> ``+1...``) and hands every call to the provider's channel, whose
+    ``name()`` it keeps, so domain response variants keyed by channel still apply.
+    """
+
+    def __init__(self, inner: OutputChannel, channel: str) -> None:
+        self.inner = inner
+        self.channel = channel
+
+    @classmethod
+    def wrap(cls, output: Any, channel: str) -> Any:
+        if output is None or isinstance(output, PatientOutput):
+            return output
+        return cls(output, channel)
+
+    def name(self) -> Text:
+        return self.inner.name()
+
+    def to_provider(self, recipient_id: Text) -> Text:
+        return ids.provider_id(self.channel, recipient_id)
+
+    def __getattr__(self, attribute: str) -> Any:
+        # Anything else (a collector's ``messages``, Messenger's ``send_action``).
+        return getattr(self.inner, attribute)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await self.inner.send_response(self.to_provider(recipient_id), message)
+
+    async def send_text_message(
+        self, recipient_id: Text, text: Text, **kwargs: Any
+    ) -> None:
+        await self.inner.send_text_message(self.to_provider(recipient_id), text, **kwargs)
+
+    async def send_image_url(
+        self, recipient_id: Text, image: Text, **kwargs: Any
+    ) -> None:
+        await self.inner.send_image_url(self.to_provider(recipient_id), image, **kwargs)
+
+    async def send_attachment(
+        self, recipient_id: Text, attachment: Text, **kwargs: Any
+    ) -> None:
+        await self.inner.send_attachment(
+            self.to_provider(recipient_id), attachment, **kwargs
+        )
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: Text,
+        text: Text,
+        buttons: List[Dict[Text, Any]],
+        **kwargs: Any,
+    ) -> None:
+        await self.inner.send_text_with_buttons(
+            self.to_provider(recipient_id), text, buttons, **kwargs
+        )
+
+    async def send_quick_replies(
+        self,
+        recipient_id: Text,
+        text: Text,
+        quick_replies: List[Dict[Text, Any]],
+        **kwargs: Any,
+    ) -> None:
+        await self.inner.send_quick_replies(
+            self.to_provider(recipient_id), text, quick_replies, **kwargs
+        )
+
+    async def send_elements(
+        self, recipient_id: Text, elements: Iterable[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.inner.send_elements(self.to_provider(recipient_id), elements, **kwargs)
+
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        await self.inner.send_custom_json(
+            self.to_provider(recipient_id), json_message, **kwargs
+        )
+
+
+class PatientChannel(InputChannel):
+    """Mixin: the guarantees every patient channel gives (see the module docstring)."""
+
+    def conversation_id(self, provider_id: Any) -> Optional[str]:
+        """The namespaced conversation id, or None for an id this channel refuses."""
+        return ids.for_channel(self.name(), provider_id)
+
+    def patient_output(self, output: Any) -> Any:
+        """``output`` addressed by conversation id (idempotent)."""
+        return PatientOutput.wrap(output, self.name())
+
+    def guard(
+        self, on_new_message: OnNewMessage, client_address: Optional[str] = None
+    ) -> Callable[[UserMessage], Awaitable[None]]:
+        """``on_new_message`` behind the checks of the module docstring.
+
+        ``client_address`` is the address the request came from where the client is
+        a patient's own device (REST); provider channels leave it out, and the
+        conversation itself is then the client.
+        """
+        channel = self.name()
+
+        async def handle(message: UserMessage) -> None:
+            conversation = self.conversation_id(message.sender_id)
+            output = self.patient_output(message.output_channel)
+            if conversation is None:
+                logger.warning(
+                    "%s: message with an unacceptable sender id refused", channel
+                )
+                return
+            client = client_key(channel, client_address or conversation)
+            if not default_limiter().allow(client, conversation):
+                logger.warning("%s: client over its rate limit, message refused", channel)
+                await self._send_calm(output, conversation, rate_limited_reply())
+                return
+            clean = UserMessage(
+                cap_text(message_text(message.text)),
+                output,
+                conversation,
+                input_channel=channel,
+                message_id=message.message_id,
+                metadata={"kat_client": client},
+            )
+            try:
+                await on_new_message(clean)
+            except Exception as exc:  # noqa: BLE001 - the patient gets a calm reply
+                logger.error("%s message failed: %s", channel, type(exc).__name__)
+                await self._send_calm(output, conversation, failure_reply())
+
+        return handle
+
+    @staticmethod
+    async def _send_calm(output: Any, conversation: str, text: str) -> None:
+        if output is None:
+            return
+        try:
+            await output.send_text_message(conversation, text)
+        except Exception as exc:  # noqa: BLE001 - nothing more can be done here
+            logger.error("calm reply not delivered: %s", type(exc).__name__)

@@ -1,0 +1,59 @@
+"""kat/conversation_id.py: one namespace per channel, ids checked at the door."""
+
+from __future__ import annotations
+
+import pytest
+
+from kat import conversation_id as ids
+
+
+@pytest.mark.parametrize(
+    "channel, provider_id, conversation",
+    [
+        ("twilio", "+14155550100", "sms:+14155550100"),
+        ("twilio", "whatsapp:+14155550100", "whatsapp:+14155550100"),
+        ("rest", "me", "rest:me"),
+        ("socketio", "Abc_-123", "web:Abc_-123"),
+        ("telegram", "123456789", "telegram:123456789"),
+        ("facebook", "2783465", "messenger:2783465"),
+        ("slack", "U012AB3CD", "slack:U012AB3CD"),
+    ],
+)
+def test_each_channel_has_its_namespace_and_the_way_back(
+    channel: str, provider_id: str, conversation: str
+) -> None:
+    assert ids.for_channel(channel, provider_id) == conversation
+    assert ids.provider_id(channel, conversation) == provider_id
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "x/../victim",
+        "..%2Fvictim",
+        "%2F..%2F",
+        "a b",
+        "a\nb",
+        "",
+        "x" * (ids.MAX_PROVIDER_ID_CHARS + 1),
+        "-starts-with-a-dash",
+        ".hidden",
+        "<script>",
+        "é",
+        None,
+        42,
+        ["a"],
+    ],
+)
+def test_odd_ids_are_refused(bad: object) -> None:
+    assert ids.for_channel("rest", bad) is None
+
+
+def test_a_rest_client_cannot_name_another_channels_conversation() -> None:
+    """The attack of issue 15: a REST sender equal to an SMS patient's number, or to
+    the full namespaced id, stays in the rest: namespace."""
+    sms_patient = ids.for_channel("twilio", "+14155550100")
+    assert ids.for_channel("rest", "+14155550100") != sms_patient
+    assert ids.for_channel("rest", "sms:+14155550100") == "rest:sms:+14155550100"
+    assert ids.for_channel("rest", "web:abc") != ids.for_channel("socketio", "abc")
+    assert ids.namespace_of("rest:sms:+1") == "rest"
