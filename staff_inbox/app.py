@@ -16,6 +16,7 @@ from sanic.request import Request
 from kat.api_token import auth_header, secret_from_env
 from kat.handoff_store import HandoffStore, Ticket, default_store
 from kat.notify import retry_failed
+from staff_inbox import csrf
 from staff_inbox.auth import StaffAuth
 from staff_inbox.json_body import BodyError, json_object, text_field
 
@@ -131,6 +132,44 @@ def create_app(
             return "", None, missing  # type: ignore[return-value]
         return user, ticket, None
 
+    allowed_origins = csrf.configured_origins()
+
+    @app.middleware("request")
+    async def refuse_forgery(request: Request) -> Any:
+        """JSON only, same origin, and the CSRF token with a session (csrf.py)."""
+        bearer = auth.user_for_bearer(request.headers.get("authorization"))
+        refused = csrf.refusal(
+            request,
+            allowed_origins,
+            session_token=None if bearer else request.cookies.get(COOKIE),
+            check_token=request.path != "/api/login",
+        )
+        if refused is None:
+            return None
+        status, message = refused
+        logger.warning(
+            "refused %s %s (HTTP %s): %s; Origin %r",
+            request.method,
+            request.path,
+            status,
+            message,
+            request.headers.get("origin"),
+        )
+        return response.json({"error": message}, status=status)
+
+    def set_cookies(resp: Any, session_token: str) -> None:
+        """The session (HttpOnly) and its CSRF token (readable by the page's script)."""
+        for name, value, httponly in (
+            (COOKIE, session_token, True),
+            (csrf.COOKIE, csrf.token_for(session_token), False),
+        ):
+            resp.cookies[name] = value
+            resp.cookies[name]["httponly"] = httponly
+            resp.cookies[name]["samesite"] = "Strict"
+            resp.cookies[name]["path"] = "/"
+            if secure_cookie:
+                resp.cookies[name]["secure"] = True
+
     @app.middleware("request")
     async def read_body(request: Request) -> None:
         """Every POST body is one JSON object (json_body.py), read before any handler."""
@@ -168,12 +207,7 @@ def create_app(
         if not token:
             return response.json({"error": "wrong user name or password"}, status=401)
         resp = response.json({"ok": True})
-        resp.cookies[COOKIE] = token
-        resp.cookies[COOKIE]["httponly"] = True
-        resp.cookies[COOKIE]["samesite"] = "Strict"
-        resp.cookies[COOKIE]["path"] = "/"
-        if secure_cookie:
-            resp.cookies[COOKIE]["secure"] = True
+        set_cookies(resp, token)
         return resp
 
     @app.post("/api/logout")
@@ -182,13 +216,28 @@ def create_app(
         if token:
             auth.logout(token)
         resp = response.json({"ok": True})
-        del resp.cookies[COOKIE]
+        for name in (COOKIE, csrf.COOKIE):
+            resp.cookies[name] = ""
+            resp.cookies[name]["max-age"] = 0
+            resp.cookies[name]["path"] = "/"
         return resp
 
     @app.get("/api/me")
     async def me(request: Request) -> Any:
         user = staff(request)
-        return response.json({"user": user}) if user else denied()
+        if not user:
+            return denied()
+        resp = response.json({"user": user})
+        session = request.cookies.get(COOKIE)
+        if (
+            session
+            and auth.user_for_session(session)
+            and request.cookies.get(csrf.COOKIE) != csrf.token_for(session)
+        ):
+            # A session from before the CSRF token existed, or a cleared cookie: the
+            # page calls /api/me first, so it gets its token back here.
+            set_cookies(resp, session)
+        return resp
 
     @app.get("/api/tickets")
     async def list_tickets(request: Request) -> Any:

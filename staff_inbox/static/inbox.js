@@ -2,12 +2,23 @@
 // is ever interpreted as HTML.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const api = async (path, options = {}) => {
-  const reply = await fetch(path, {
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json" },
-    ...options,
-  });
+// The CSRF token the login set (cookie kat_csrf): the server wants it back in a header
+// on every POST, which a page elsewhere cannot do (it cannot read this cookie).
+function csrfToken() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith("kat_csrf="));
+  return found ? decodeURIComponent(found.slice("kat_csrf=".length)) : "";
+}
+// Every POST is JSON (the server refuses anything else) and carries the token.
+const post = (path, body = {}) => fetch(path, {
+  method: "POST",
+  credentials: "same-origin",
+  headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+  body: JSON.stringify(body),
+});
+const api = async (path, body) => {
+  const reply = body === undefined
+    ? await fetch(path, { credentials: "same-origin" })
+    : await post(path, body);
   if (reply.status === 401) { showLogin(); throw new Error("login required"); }
   return reply.json();
 };
@@ -51,25 +62,23 @@ async function openTicket(id) {
   if (t.contact) detail.append(el("p", `Contact: ${Object.values(t.contact).join(" · ")}`));
   for (const m of t.transcript) detail.append(el("div", `${m.from}: ${m.text}`, `msg ${m.from}`));
   const claim = el("button", "Claim");
-  claim.addEventListener("click", async () => { await api(`/api/tickets/${id}/claim`, { method: "POST" }); openTicket(id); refresh(); });
+  claim.addEventListener("click", async () => { await api(`/api/tickets/${id}/claim`, {}); openTicket(id); refresh(); });
   const box = el("textarea"); box.setAttribute("aria-label", "Reply to the patient"); box.id = "reply-text";
   const send = el("button", "Send reply"); send.id = "send-reply";
   send.addEventListener("click", async () => {
-    const result = await api(`/api/tickets/${id}/reply`, { method: "POST", body: JSON.stringify({ text: box.value }) });
+    const result = await api(`/api/tickets/${id}/reply`, { text: box.value });
     if (result.error) alert(result.error); else { box.value = ""; openTicket(id); refresh(); }
   });
   const resolve = el("button", "Resolve and hand back to the assistant");
-  resolve.addEventListener("click", async () => { await api(`/api/tickets/${id}/resolve`, { method: "POST" }); detail.replaceChildren(); refresh(); });
+  resolve.addEventListener("click", async () => { await api(`/api/tickets/${id}/resolve`, {}); detail.replaceChildren(); refresh(); });
   detail.append(claim, box, send, resolve);
 }
 $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const reply = await fetch("/api/login", { method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: $("username").value, password: $("password").value }) });
+  const reply = await post("/api/login", { username: $("username").value, password: $("password").value });
   if (reply.ok) { $("login-error").textContent = ""; showInbox(); }
   else $("login-error").textContent = "Wrong user name or password.";
 });
-$("logout").addEventListener("click", async () => { await api("/api/logout", { method: "POST" }); showLogin(); });
+$("logout").addEventListener("click", async () => { await api("/api/logout", {}); showLogin(); });
 showInbox().catch(showLogin);
 setInterval(() => { if (!$("inbox").hidden) refresh().catch(() => {}); }, 15000);

@@ -10,14 +10,17 @@ goes to another local HTTP server that checks the HMAC signature.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
 
+from kat.handoff_store import HandoffStore
 from kat.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from staff_inbox.auth import hash_password
 from tests.e2e.harness import Servers
@@ -73,6 +76,8 @@ def login(servers: Servers) -> requests.Session:
         timeout=10,
     )
     assert reply.status_code == 200
+    # As the inbox page does: every POST repeats the CSRF token the login set.
+    session.headers["X-CSRF-Token"] = session.cookies["kat_csrf"]
     return session
 
 
@@ -132,7 +137,9 @@ def test_clinical_question_reaches_a_person_and_back(setup: Dict[str, Any]) -> N
     detail = staff.get(f"{servers.inbox_url}/api/tickets/{ticket_id}", timeout=10).json()
     assert detail["transcript"][-1]["text"] == "it's a bit better now"
 
-    assert staff.post(f"{servers.inbox_url}/api/tickets/{ticket_id}/claim", timeout=10).ok
+    assert staff.post(
+        f"{servers.inbox_url}/api/tickets/{ticket_id}/claim", json={}, timeout=10
+    ).ok
     reply = staff.post(
         f"{servers.inbox_url}/api/tickets/{ticket_id}/reply",
         json={
@@ -144,7 +151,7 @@ def test_clinical_question_reaches_a_person_and_back(setup: Dict[str, Any]) -> N
     phone.wait_for("Message from the clinic team: Hi, this is Sam")
 
     assert staff.post(
-        f"{servers.inbox_url}/api/tickets/{ticket_id}/resolve", timeout=30
+        f"{servers.inbox_url}/api/tickets/{ticket_id}/resolve", json={}, timeout=30
     ).json()["patient_told"]
     phone.wait_for("The clinic team has closed your request")
 
@@ -188,7 +195,7 @@ def test_authorisation(setup: Dict[str, Any]) -> None:
     staff = login(servers)
     cookie = staff.cookies.get("kat_staff")
     assert staff.get(f"{inbox}/api/tickets", timeout=10).status_code == 200
-    assert staff.post(f"{inbox}/api/logout", timeout=10).status_code == 200
+    assert staff.post(f"{inbox}/api/logout", json={}, timeout=10).status_code == 200
     replay = requests.get(
         f"{inbox}/api/tickets", cookies={"kat_staff": cookie}, timeout=10
     )
@@ -317,3 +324,194 @@ def test_contact_details_only_with_consent_and_never_logged(
     phone.wait_for("Would you like the team to contact you")
     patient_says(servers, declined, "no thanks")
     phone.wait_for("The team will reply to you here")
+
+
+# --- Cross-site request forgery, in real Chromium ----------------------------------
+# The inbox alone (no model needed), with a local receiver standing in for Rasa's HTTP
+# API: every staff reply the inbox sends towards a patient lands there.
+
+DOCTOR_PASSWORD = "another correct horse"
+
+
+@pytest.fixture(scope="module")
+def inbox_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    workdir = Path(tmp_path_factory.mktemp("inbox-alone"))
+    rasa = Receiver()
+    servers = Servers(
+        workdir=workdir,
+        extra_env={
+            "RASA_URL": rasa.url.rstrip("/"),
+            "KAT_STAFF_USERS": f"nurse:{hash_password(PASSWORD)},"
+            f"doctor:{hash_password(DOCTOR_PASSWORD)}",
+            "KAT_STAFF_API_TOKEN": "",
+        },
+    )
+    try:
+        servers.start_inbox()
+        store = HandoffStore(f"sqlite:///{workdir / 'handoff.db'}")
+        yield {"servers": servers, "rasa": rasa, "store": store}
+    except Exception:
+        print(servers.log_tail("inbox"))
+        raise
+    finally:
+        servers.stop_all()
+        rasa.close()
+
+
+class AttackerSite:
+    """Another port of the same host (127.0.0.1) serving one page."""
+
+    def __init__(self, html: str) -> None:
+        body = html.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/attack.html"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+ATTACK_PAGE = """<!doctype html><html><body>
+<form id="form" method="POST" action="{reply}" enctype="text/plain" target="sink">
+<input type="hidden" name='{{"text": "FORGED by a form", "x": "' value='"}}'>
+</form>
+<iframe name="sink"></iframe>
+<script>
+(async () => {{
+  const results = {{}};
+  try {{
+    await fetch("{reply}", {{ method: "POST", mode: "no-cors", credentials: "include",
+      headers: {{ "Content-Type": "text/plain" }},
+      body: JSON.stringify({{ text: "FORGED by fetch" }}) }});
+    results.plain = "sent";
+  }} catch (e) {{ results.plain = "error"; }}
+  try {{
+    const r = await fetch("{reply}", {{ method: "POST", credentials: "include",
+      headers: {{ "Content-Type": "application/json", "X-CSRF-Token": "guess" }},
+      body: JSON.stringify({{ text: "FORGED as JSON" }}) }});
+    results.json = r.status;
+  }} catch (e) {{ results.json = "blocked"; }}
+  window.results = results;
+  document.getElementById("form").submit();
+}})();
+</script></body></html>"""
+
+
+def chromium(playwright: Any) -> Any:
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+    )
+
+
+def log_in_page(
+    page: Any, url: str, user: str = "nurse", password: str = PASSWORD
+) -> None:
+    page.goto(url)
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#inbox:not([hidden])")
+
+
+def test_a_page_on_another_port_cannot_forge_a_staff_reply(
+    inbox_alone: Dict[str, Any]
+) -> None:
+    """The reported attack: logged in to the inbox, staff open a page served from
+    another port of the same host; it posts a reply with the staff cookie (a
+    "simple" fetch and an HTML form, both text/plain, and a JSON fetch). No reply
+    reaches the patient and the ticket gets no staff message."""
+    from playwright.sync_api import sync_playwright
+
+    servers: Servers = inbox_alone["servers"]
+    rasa: Receiver = inbox_alone["rasa"]
+    store: HandoffStore = inbox_alone["store"]
+    ticket = store.open_ticket(
+        f"forge-{uuid.uuid4().hex}", "callback", "clinical_question", False, []
+    )
+    reply_url = f"{servers.inbox_url}/api/tickets/{ticket.id}/reply"
+    attacker = AttackerSite(ATTACK_PAGE.format(reply=reply_url))
+    before = len(rasa.posts)
+    try:
+        with sync_playwright() as playwright:
+            browser = chromium(playwright)
+            context = browser.new_context()
+            inbox_page = context.new_page()
+            log_in_page(inbox_page, servers.inbox_url)
+            answers: List[Tuple[str, int]] = []
+            evil = context.new_page()
+            evil.on(
+                "response",
+                lambda r: answers.append((r.request.method, r.status))
+                if r.url == reply_url
+                else None,
+            )
+            evil.goto(attacker.url)
+            evil.wait_for_function("window.results !== undefined", timeout=15000)
+            # The form's answer loads into the iframe: wait until it has come back.
+            deadline = time.monotonic() + 15
+            while len(answers) < 2 and time.monotonic() < deadline:
+                evil.wait_for_timeout(200)
+            results = evil.evaluate("window.results")
+            browser.close()
+    finally:
+        attacker.close()
+    time.sleep(1)
+    assert len(rasa.posts) == before, [p["body"] for p in rasa.posts[before:]]
+    assert b"FORGED" not in b"".join(p["body"] for p in rasa.posts)
+    after = store.get(ticket.id)
+    assert after is not None
+    assert [m for m in after.transcript if m.get("from") == "staff"] == []
+    # The two text/plain posts were refused as such; the JSON one never left the
+    # browser (the inbox answers no CORS preflight).
+    assert [status for method, status in answers if method == "POST"] == [415, 415]
+    assert results["json"] == "blocked", results
+
+
+def test_the_inbox_page_still_replies_in_chromium(inbox_alone: Dict[str, Any]) -> None:
+    """Same origin, JSON, the CSRF token from the cookie: the real page logs in and
+    its reply reaches the patient on the ticket's channel."""
+    from playwright.sync_api import sync_playwright
+
+    servers: Servers = inbox_alone["servers"]
+    rasa: Receiver = inbox_alone["rasa"]
+    store: HandoffStore = inbox_alone["store"]
+    ticket = store.open_ticket(
+        f"page-{uuid.uuid4().hex}",
+        "telegram",
+        "patient_asked",
+        False,
+        [{"from": "patient", "text": "can someone call me"}],
+    )
+    before = len(rasa.posts)
+    with sync_playwright() as playwright:
+        browser = chromium(playwright)
+        page = browser.new_page()
+        log_in_page(page, servers.inbox_url)
+        page.locator(f".ticket[data-id='{ticket.id}']").click()
+        page.wait_for_selector(".msg.patient")
+        page.fill("#reply-text", "Hello, this is the clinic - we will call you.")
+        page.click("#send-reply")
+        page.wait_for_selector(".msg.staff")
+        browser.close()
+    [sent] = rasa.posts[before:]
+    assert json.loads(sent["body"])["entities"] == {
+        "staff_message": "Hello, this is the clinic - we will call you."
+    }
+    assert "output_channel=telegram" in sent["path"]
+    after = store.get(ticket.id)
+    assert after is not None
+    assert [m["text"] for m in after.transcript if m.get("from") == "staff"] == [
+        "Hello, this is the clinic - we will call you."
+    ]
