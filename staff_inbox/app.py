@@ -19,6 +19,7 @@ from kat.notify import retry_failed
 from staff_inbox import csrf
 from staff_inbox.auth import StaffAuth
 from staff_inbox.json_body import BodyError, json_object, text_field
+from staff_inbox.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def create_app(
     auth: Optional[StaffAuth] = None,
     rasa: Optional[RasaClient] = None,
     name: str = "staff_inbox",
+    throttle: Optional[LoginThrottle] = None,
 ) -> Sanic:
     store = store or default_store()
     auth = auth or StaffAuth(store)
@@ -110,6 +112,8 @@ def create_app(
         os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
         secret_from_env(),
     )
+    if throttle is None:  # not `or`: an empty throttle has len() 0
+        throttle = LoginThrottle()
     app = Sanic(name)
     secure_cookie = os.environ.get("KAT_INBOX_SECURE_COOKIE", "false").lower() == "true"
 
@@ -203,9 +207,30 @@ def create_app(
     @app.post("/api/login")
     async def login(request: Request) -> Any:
         body = request.ctx.body
-        token = auth.login(text_field(body, "username"), text_field(body, "password"))
+        username, password = text_field(body, "username"), text_field(body, "password")
+        # The client's address: Sanic's remote_addr when it is configured to trust a
+        # proxy's forwarding headers, else the peer of the connection.
+        address = request.remote_addr or request.ip
+        wait = throttle.retry_after(username, address)
+        if wait:
+            logger.warning(
+                "staff login throttled: user %r from %s (%s s)", username, address, wait
+            )
+            return response.json(
+                {
+                    "error": f"too many failed logins; try again in {wait} s",
+                    "retry_after": wait,
+                },
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        token = auth.login(username, password)
         if not token:
+            throttle.failed(username, address)
+            logger.warning("staff login failed: user %r from %s", username, address)
             return response.json({"error": "wrong user name or password"}, status=401)
+        throttle.succeeded(username, address)
+        logger.info("staff login succeeded: user %r from %s", username, address)
         resp = response.json({"ok": True})
         set_cookies(resp, token)
         return resp

@@ -77,7 +77,10 @@ $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
   const reply = await post("/api/login", { username: $("username").value, password: $("password").value });
   if (reply.ok) { $("login-error").textContent = ""; showInbox(); }
-  else $("login-error").textContent = "Wrong user name or password.";
+  else if (reply.status === 429) {
+    $("login-error").textContent =
+      `Too many failed logins: try again in ${reply.headers.get("Retry-After")} seconds.`;
+  } else $("login-error").textContent = "Wrong user name or password.";
 });
 $("logout").addEventListener("click", async () => { await api("/api/logout", {}); showLogin(); });
 showInbox().catch(showLogin);
