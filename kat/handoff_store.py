@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from kat.paths import PROJECT_ROOT, make_private, private_dir, sqlite_file
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REASONS = (
     "crisis",
     "clinical_question",
@@ -48,6 +48,11 @@ tickets = sa.Table(
     sa.Column("contact", sa.Text, nullable=True),
     # Staff notification: {"status": "pending|delivered|failed|off", "error": ..., "at": ...}
     sa.Column("notification", sa.Text, nullable=True),
+    # Ownership (v3): the staff user handling the ticket — only they reply or resolve
+    # it — and, after a take-over, whom it was taken from (the latest one only; a full
+    # audit trail is not kept here).
+    sa.Column("claimed_by", sa.String(128), nullable=True),
+    sa.Column("taken_over_from", sa.String(128), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -75,6 +80,19 @@ class Ticket:
     notification: Optional[Dict[str, Any]] = None
     created_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
+    claimed_by: Optional[str] = None
+    taken_over_from: Optional[str] = None
+
+
+@dataclass
+class Claim:
+    """The outcome of HandoffStore.claim: ``ok`` when the user holds the ticket now;
+    ``previous`` is who held it before the call (the holder who refused it, when not
+    ok; the one taken over from, after a take-over)."""
+
+    ok: bool
+    ticket: Ticket
+    previous: Optional[str]
 
 
 def default_db_url() -> str:
@@ -103,16 +121,25 @@ class HandoffStore:
             if current is None:
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             elif current < SCHEMA_VERSION:
+                columns = {
+                    c["name"] for c in sa.inspect(conn).get_columns("handoff_tickets")
+                }
                 if current < 2:  # v2: staff notification status on tickets
-                    columns = {
-                        c["name"] for c in sa.inspect(conn).get_columns("handoff_tickets")
-                    }
                     if "notification" not in columns:
                         conn.execute(
                             sa.text(
                                 "ALTER TABLE handoff_tickets ADD COLUMN notification TEXT"
                             )
                         )
+                if current < 3:  # v3: who claimed a ticket, and from whom it was taken
+                    for column in ("claimed_by", "taken_over_from"):
+                        if column not in columns:
+                            conn.execute(
+                                sa.text(
+                                    f"ALTER TABLE handoff_tickets ADD COLUMN {column} "
+                                    "VARCHAR(128)"
+                                )
+                            )
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             elif current > SCHEMA_VERSION:
                 raise RuntimeError(
@@ -134,6 +161,8 @@ class HandoffStore:
             notification=json.loads(row.notification) if row.notification else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            claimed_by=row.claimed_by,
+            taken_over_from=row.taken_over_from,
         )
 
     def open_ticket(
@@ -256,6 +285,49 @@ class HandoffStore:
                 .where(tickets.c.id == ticket_id)
                 .values(status=status, updated_at=utcnow())
             )
+
+    def claim(self, ticket_id: str, user: str, take_over: bool = False) -> Claim:
+        """Record ``user`` as the ticket's claimer; an open ticket becomes claimed
+        (a claimed or resolved one keeps its status).
+
+        Taken when the ticket has no claimer or is ``user``'s already; when someone
+        else holds it, only with ``take_over`` (then ``taken_over_from`` records
+        them). One conditional UPDATE decides, so two users claiming at once cannot
+        both win, on SQLite as on PostgreSQL. KeyError when there is no such ticket.
+        """
+        current = self.get(ticket_id)
+        if current is None:
+            raise KeyError(ticket_id)
+        previous = current.claimed_by
+        if previous not in (None, user) and not take_over:
+            return Claim(ok=False, ticket=current, previous=previous)
+        values: Dict[str, Any] = {
+            "claimed_by": user,
+            "status": sa.case(
+                (tickets.c.status == "open", "claimed"), else_=tickets.c.status
+            ),
+            "updated_at": utcnow(),
+        }
+        if previous is None:
+            unchanged = tickets.c.claimed_by.is_(None)
+        else:
+            unchanged = tickets.c.claimed_by == previous
+        if previous not in (None, user):
+            values["taken_over_from"] = previous
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                tickets.update()
+                .where(tickets.c.id == ticket_id)
+                .where(unchanged)
+                .values(**values)
+            ).rowcount
+        ticket = self.get(ticket_id)
+        assert ticket is not None
+        if not done:  # another claim came between the read and the update
+            if ticket.claimed_by == user:
+                return Claim(ok=True, ticket=ticket, previous=previous)
+            return Claim(ok=False, ticket=ticket, previous=ticket.claimed_by)
+        return Claim(ok=True, ticket=ticket, previous=previous)
 
     def list_tickets(self, status: Optional[str] = None) -> List[Ticket]:
         query = sa.select(tickets).order_by(tickets.c.urgent.desc(), tickets.c.created_at)
