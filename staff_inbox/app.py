@@ -18,7 +18,7 @@ from kat.handoff_store import HandoffStore, Ticket, default_store
 from kat.notify import retry_failed
 from staff_inbox import csrf
 from staff_inbox.auth import StaffAuth
-from staff_inbox.json_body import BodyError, json_object, text_field
+from staff_inbox.json_body import BodyError, flag_field, json_object, text_field
 from staff_inbox.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,8 @@ def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
         "created_at": ticket.created_at.isoformat() if ticket.created_at else None,
         "updated_at": ticket.updated_at.isoformat() if ticket.updated_at else None,
         "notification": ticket.notification,
+        "claimed_by": ticket.claimed_by,
+        "taken_over_from": ticket.taken_over_from,
     }
     if full:
         data["transcript"] = ticket.transcript
@@ -279,18 +281,67 @@ def create_app(
         _, ticket, error = staff_and_ticket(request, ticket_id)
         return error or response.json(ticket_json(ticket, full=True))
 
+    # Ownership: the claimer — recorded by a claim, or by the first reply or
+    # resolution of a ticket nobody holds — is the only one who replies to or
+    # resolves it. Anyone else gets 409 naming them, and may take the ticket over
+    # only by saying so ({"take_over": true} on /claim), which is recorded and logged.
+    def held_by_another(ticket: Ticket, action: str) -> Any:
+        return response.json(
+            {
+                "error": f"ticket is claimed by {ticket.claimed_by}; only they can "
+                f'{action} (claim it with {{"take_over": true}} to take it over)',
+                "claimed_by": ticket.claimed_by,
+            },
+            status=409,
+        )
+
+    def hold(user: str, ticket: Ticket, action: str) -> Tuple[Ticket, Any]:
+        """(the ticket, None) when ``user`` holds it — claiming it first if nobody
+        does — else (the ticket, the 409 to send)."""
+        if ticket.claimed_by == user:
+            return ticket, None
+        if ticket.claimed_by is None:
+            try:
+                outcome = store.claim(ticket.id, user)
+            except KeyError:  # removed meanwhile (retention)
+                return ticket, response.json({"error": "no such ticket"}, status=404)
+            if outcome.ok:
+                logger.info("ticket %s claimed by %s", ticket.id, user)
+                return outcome.ticket, None
+            ticket = outcome.ticket
+        return ticket, held_by_another(ticket, action)
+
     @app.post("/api/tickets/<ticket_id>/claim")
     async def claim(request: Request, ticket_id: str) -> Any:
         user, _, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
-        store.set_status(ticket_id, "claimed")
-        logger.info("ticket %s claimed by %s", ticket_id, user)
-        return response.json({"ok": True, "status": "claimed"})
+        take_over = flag_field(request.ctx.body, "take_over")
+        try:
+            outcome = store.claim(ticket_id, user, take_over=take_over)
+        except KeyError:
+            return response.json({"error": "no such ticket"}, status=404)
+        ticket = outcome.ticket
+        if not outcome.ok:
+            return held_by_another(ticket, "reply to or resolve it")
+        if outcome.previous not in (None, user):
+            logger.warning(
+                "ticket %s taken over by %s from %s", ticket_id, user, outcome.previous
+            )
+        else:
+            logger.info("ticket %s claimed by %s", ticket_id, user)
+        return response.json(
+            {
+                "ok": True,
+                "status": ticket.status,
+                "claimed_by": ticket.claimed_by,
+                "taken_over_from": ticket.taken_over_from,
+            }
+        )
 
     @app.post("/api/tickets/<ticket_id>/reply")
     async def reply(request: Request, ticket_id: str) -> Any:
-        _, ticket, error = staff_and_ticket(request, ticket_id)
+        user, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
         text = text_field(request.ctx.body, "text").strip()
@@ -298,6 +349,9 @@ def create_app(
             return response.json(
                 {"error": f"reply must be 1-{MAX_REPLY} characters"}, status=400
             )
+        ticket, refused = hold(user, ticket, "reply to it")
+        if refused:
+            return refused
         try:
             await rasa.trigger(
                 ticket.conversation_id,
@@ -313,15 +367,16 @@ def create_app(
                 {"error": "the assistant could not deliver the reply"}, status=502
             )
         store.append_messages(ticket_id, [{"from": "staff", "text": text, "time": None}])
-        if ticket.status == "open":
-            store.set_status(ticket_id, "claimed")
         return response.json({"ok": True})
 
     @app.post("/api/tickets/<ticket_id>/resolve")
     async def resolve(request: Request, ticket_id: str) -> Any:
-        _, ticket, error = staff_and_ticket(request, ticket_id)
+        user, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
+        ticket, refused = hold(user, ticket, "resolve it")
+        if refused:
+            return refused
         store.set_status(ticket_id, "resolved")
         try:
             await rasa.trigger(

@@ -28,10 +28,11 @@ function el(tag, text, className) {
   if (className) node.className = className;
   return node;
 }
+let me = null; // the logged-in staff user, to tell one's own tickets from others'
 function showLogin() { $("login").hidden = false; $("inbox").hidden = true; $("logout").hidden = true; }
 async function showInbox() {
-  const me = await api("/api/me");
-  $("who").textContent = me.user;
+  me = (await api("/api/me")).user;
+  $("who").textContent = me;
   $("login").hidden = true; $("inbox").hidden = false; $("logout").hidden = false;
   await refresh();
 }
@@ -45,7 +46,8 @@ async function refresh() {
     item.setAttribute("role", "listitem");
     item.dataset.id = t.id;
     item.append(el("span", t.urgent ? "URGENT " : "", "badge"),
-      el("span", `${t.reason.replaceAll("_", " ")} · ${t.channel} · ${t.status}`));
+      el("span", `${t.reason.replaceAll("_", " ")} · ${t.channel} · ${t.status}`),
+      el("span", t.claimed_by ? ` by ${t.claimed_by}` : "", "claimer"));
     if (t.notification && t.notification.status === "failed") {
       item.append(el("div", `notification failed: ${t.notification.error}`));
     }
@@ -59,10 +61,25 @@ async function openTicket(id) {
   detail.replaceChildren();
   detail.append(el("h2", `${t.urgent ? "URGENT — " : ""}${t.reason.replaceAll("_", " ")}`));
   detail.append(el("p", `Channel: ${t.channel} · status: ${t.status} · opened ${t.created_at}`));
+  const holder = t.claimed_by
+    ? `Claimed by ${t.claimed_by === me ? "you" : t.claimed_by}` +
+      (t.taken_over_from ? ` (taken over from ${t.taken_over_from})` : "")
+    : "Not claimed yet";
+  const owner = el("p", holder, "claimer"); owner.id = "claimer";
+  detail.append(owner);
   if (t.contact) detail.append(el("p", `Contact: ${Object.values(t.contact).join(" · ")}`));
   for (const m of t.transcript) detail.append(el("div", `${m.from}: ${m.text}`, `msg ${m.from}`));
-  const claim = el("button", "Claim");
-  claim.addEventListener("click", async () => { await api(`/api/tickets/${id}/claim`, {}); openTicket(id); refresh(); });
+  // Only the claimer replies or resolves; someone else's ticket is taken over only
+  // on purpose (the server records and logs it).
+  const other = t.claimed_by && t.claimed_by !== me ? t.claimed_by : null;
+  const claim = el("button", other ? `Take over from ${other}` : "Claim"); claim.id = "claim";
+  claim.hidden = t.claimed_by === me;
+  claim.addEventListener("click", async () => {
+    if (other && !confirm(`${other} is handling this ticket. Take it over?`)) return;
+    const result = await api(`/api/tickets/${id}/claim`, other ? { take_over: true } : {});
+    if (result.error) alert(result.error);
+    openTicket(id); refresh();
+  });
   const box = el("textarea"); box.setAttribute("aria-label", "Reply to the patient"); box.id = "reply-text";
   const send = el("button", "Send reply"); send.id = "send-reply";
   send.addEventListener("click", async () => {
@@ -70,7 +87,11 @@ async function openTicket(id) {
     if (result.error) alert(result.error); else { box.value = ""; openTicket(id); refresh(); }
   });
   const resolve = el("button", "Resolve and hand back to the assistant");
-  resolve.addEventListener("click", async () => { await api(`/api/tickets/${id}/resolve`, {}); detail.replaceChildren(); refresh(); });
+  resolve.addEventListener("click", async () => {
+    const result = await api(`/api/tickets/${id}/resolve`, {});
+    if (result.error) { alert(result.error); return; }
+    detail.replaceChildren(); refresh();
+  });
   detail.append(claim, box, send, resolve);
 }
 $("login").addEventListener("submit", async (event) => {

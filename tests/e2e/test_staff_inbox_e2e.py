@@ -482,7 +482,7 @@ def test_a_page_on_another_port_cannot_forge_a_staff_reply(
 def test_the_inbox_page_still_replies_in_chromium(inbox_alone: Dict[str, Any]) -> None:
     """Same origin, JSON, the CSRF token from the cookie: the real page logs in and
     its reply reaches the patient on the ticket's channel."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     servers: Servers = inbox_alone["servers"]
     rasa: Receiver = inbox_alone["rasa"]
@@ -501,9 +501,14 @@ def test_the_inbox_page_still_replies_in_chromium(inbox_alone: Dict[str, Any]) -
         log_in_page(page, servers.inbox_url)
         page.locator(f".ticket[data-id='{ticket.id}']").click()
         page.wait_for_selector(".msg.patient")
+        assert page.inner_text("#claimer") == "Not claimed yet"
         page.fill("#reply-text", "Hello, this is the clinic - we will call you.")
         page.click("#send-reply")
         page.wait_for_selector(".msg.staff")
+        # The reply claimed the ticket: the page says so, in the detail and the list.
+        expect(page.locator("#claimer")).to_have_text("Claimed by you")
+        item = page.locator(f".ticket[data-id='{ticket.id}'] .claimer")
+        assert item.inner_text().strip() == "by nurse"
         browser.close()
     [sent] = rasa.posts[before:]
     assert json.loads(sent["body"])["entities"] == {
@@ -515,3 +520,70 @@ def test_the_inbox_page_still_replies_in_chromium(inbox_alone: Dict[str, Any]) -
     assert [m["text"] for m in after.transcript if m.get("from") == "staff"] == [
         "Hello, this is the clinic - we will call you."
     ]
+
+
+def test_a_second_user_sees_the_claimer_and_takes_over_only_on_purpose(
+    inbox_alone: Dict[str, Any]
+) -> None:
+    """Two staff in two browsers: the doctor sees the nurse's claim, a reply of theirs
+    is refused with the reason, and only a confirmed take-over hands the ticket over."""
+    from playwright.sync_api import expect, sync_playwright
+
+    servers: Servers = inbox_alone["servers"]
+    rasa: Receiver = inbox_alone["rasa"]
+    store: HandoffStore = inbox_alone["store"]
+    ticket = store.open_ticket(
+        f"owner-{uuid.uuid4().hex}",
+        "callback",
+        "clinical_question",
+        True,
+        [{"from": "patient", "text": "still dizzy"}],
+    )
+    before = len(rasa.posts)
+    with sync_playwright() as playwright:
+        browser = chromium(playwright)
+        nurse = browser.new_context().new_page()
+        log_in_page(nurse, servers.inbox_url)
+        nurse.locator(f".ticket[data-id='{ticket.id}']").click()
+        nurse.click("#claim")
+        expect(nurse.locator("#claimer")).to_have_text("Claimed by you")
+
+        doctor = browser.new_context().new_page()
+        dialogs: List[str] = []
+        answers = iter([False, True])  # the first take-over question: "no"
+
+        def answer(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            if dialog.type == "confirm" and not next(answers):
+                dialog.dismiss()
+            else:
+                dialog.accept()
+
+        doctor.on("dialog", answer)
+        log_in_page(doctor, servers.inbox_url, "doctor", DOCTOR_PASSWORD)
+        item = doctor.locator(f".ticket[data-id='{ticket.id}']")
+        assert item.locator(".claimer").inner_text().strip() == "by nurse"
+        item.click()
+        doctor.wait_for_selector("#claimer")
+        assert doctor.inner_text("#claimer") == "Claimed by nurse"
+        assert doctor.inner_text("#claim") == "Take over from nurse"
+        doctor.fill("#reply-text", "Doctor here")
+        doctor.click("#send-reply")
+        deadline = time.monotonic() + 10
+        while not dialogs and time.monotonic() < deadline:
+            doctor.wait_for_timeout(100)
+        assert "claimed by nurse" in dialogs[-1], dialogs
+        doctor.click("#claim")  # "Take it over?" - dismissed
+        doctor.wait_for_timeout(500)
+        assert store.get(ticket.id).claimed_by == "nurse"  # type: ignore[union-attr]
+        doctor.click("#claim")  # accepted this time
+        expect(doctor.locator("#claimer")).to_have_text(
+            "Claimed by you (taken over from nurse)"
+        )
+        browser.close()
+    after = store.get(ticket.id)
+    assert after is not None
+    assert after.claimed_by == "doctor" and after.taken_over_from == "nurse"
+    assert [m for m in after.transcript if m.get("from") == "staff"] == []
+    assert len(rasa.posts) == before  # the refused reply never left the inbox
+    assert "taken over by doctor from nurse" in servers.log_tail("inbox", 200)
