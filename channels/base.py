@@ -22,6 +22,9 @@ Rasa's own blueprints, before passing it to ``super().blueprint`` — and the gu
 * gives the patient **the calm failure reply** when the assistant fails, logging the
   error type only (never the text or the id).
 
+Each channel's blueprint also carries ``components.http_errors.guard_app``: bad tokens
+and unreadable bodies anywhere on the Rasa server get a 4xx instead of a traceback.
+
 Replies pass through :class:`PatientOutput`, which turns the conversation id back into
 the provider's id, so the provider's output channel never sees a namespace. Each
 channel's ``get_output_channel`` (used for staff replies through Rasa's HTTP API)

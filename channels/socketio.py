@@ -51,6 +51,7 @@ from socketio import AsyncServer
 
 from channels.base import PatientChannel
 from channels.socketio_redis import JsonRedisManager
+from components.http_errors import guard_app
 from kat.input_check import message_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
 
@@ -211,4 +212,4 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
                 )
             )
 
-        return socketio_webhook
+        return guard_app(socketio_webhook)

@@ -50,6 +50,7 @@ from kat.input_check import (
     NOISE,
     NUMBER,
     OTHER_LANGUAGE,
+    READABLE,
     InputChecker,
     default_checker,
     strip_markup,
@@ -82,6 +83,7 @@ CLINICAL_INTENT = "clinical_question"
 MISUSE_INTENT = "misuse_request"
 OTHER_LANGUAGE_INTENT = "other_language"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+HUMAN_INTENT = "request_human"
 # "/intent" messages skip the NLU: Rasa's RegexMessageHandler (after this gate) turns
 # "/staff_reply{...}" into that intent with those entities. A patient may send only
 # these, with no entities (button payloads); any other command loses its "/" and is
@@ -234,9 +236,14 @@ class SafetyGate(GraphComponent):
             )
             return
         decision = self.router.classify(words)
-        if readable.kind in (EMPTY, NOISE, NUMBER) and decision.kind not in (
-            MISUSE,
-            CLINICAL,
+        if (
+            readable.kind in (EMPTY, NOISE, NUMBER)
+            and decision.kind
+            not in (
+                MISUSE,
+                CLINICAL,
+            )
+            and not self._asks_for_a_person(predicted, words)
         ):
             # A bare number is an option pick or a phone number for the contact form
             # (the form takes any text that is not crisis/clinical/misuse): whatever
@@ -416,6 +423,16 @@ class SafetyGate(GraphComponent):
             add_to_output=True,
         )
         return name
+
+    def _asks_for_a_person(self, predicted: Optional[str], words: str) -> bool:
+        """An explicit request for a person wins over stray markup around it ("I want
+        to talk to a human <div>"): the NLU heard it, and without the markup it is a
+        readable sentence of a few words, not a fragment of code."""
+        return (
+            predicted == HUMAN_INTENT
+            and len(words.split()) >= 3
+            and self.checker.check(words).kind == READABLE
+        )
 
     @staticmethod
     def _override(message: Message, name: str, why: Dict[str, Any]) -> None:

@@ -29,8 +29,14 @@ WEBHOOK_PATHS = {
 }
 
 # Settings a channel works without: Slack's channel filter (unset: the bot answers in
-# any channel it is in), the web chat's Redis (unset: one Rasa server).
-OPTIONAL = {"SLACK_CHANNEL", "KAT_WEB_REDIS_URL", "KAT_WEB_REDIS_CHANNEL"}
+# any channel it is in), the web chat's Redis (unset: one Rasa server), REST's issued
+# senders (unset: the client chooses its sender, for development).
+OPTIONAL = {
+    "SLACK_CHANNEL",
+    "KAT_WEB_REDIS_URL",
+    "KAT_WEB_REDIS_CHANNEL",
+    "KAT_REST_SENDER_SECRET",
+}
 
 
 def referenced(value: Any) -> List[str]:

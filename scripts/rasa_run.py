@@ -28,6 +28,8 @@ MIN_SECRET_CHARS = 32
 # Options that would put a secret on the command line, or open the API without one
 # (argparse also takes any unambiguous prefix of a long option, and "-t<token>").
 REFUSED = ("--jwt-secret", "--auth-token", "--enable-api")
+# How long after its expiry a JWT is still accepted.
+JWT_LEEWAY_SECONDS = 5
 
 
 class LaunchError(ValueError):
@@ -89,6 +91,9 @@ def main(args: Optional[List[str]] = None) -> None:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     sys.argv = argv
+    # sanic-jwt accepts a token for 180 s after it expired; ours live 5 minutes and
+    # clocks here agree, so a few seconds (Sanic reads SANIC_* variables into its config).
+    os.environ.setdefault("SANIC_SANIC_JWT_LEEWAY", str(JWT_LEEWAY_SECONDS))
     sys.path[:] = without_folder(sys.path, Path(__file__).parent)
     from kat.quiet import quiet_warnings
 

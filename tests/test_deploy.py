@@ -225,8 +225,11 @@ def test_rasa_values_configure_the_projects_channels_as_credentials_yml_does() -
         "KAT_WEB_ORIGINS",
         "KAT_WEB_REDIS_URL",
         "KAT_WEB_REDIS_CHANNEL",
+        "KAT_REST_SENDER_SECRET",
     ):
         assert variable in env, variable
+    # Production REST is bound to its callers (issued senders), never open.
+    assert channels["channels.rest.RestInput"]["sender_secret"]
     # Long-polling requests must reach the replica that holds the session.
     annotations = values["ingress"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"

@@ -239,3 +239,25 @@ def test_a_crisis_guess_the_patterns_cleared_never_stays_crisis(gate: SafetyGate
     gate.process([message])
     assert final_intent(message) not in ("crisis", "check_in")
     assert all(i["name"] != "crisis" for i in message.get("intent_ranking"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to talk to a human <div></div>",
+        "<b>can i speak to a real person</b> <script></script>",
+        "please let me talk to someone }}{{ <<>>",
+    ],
+)
+def test_an_explicit_request_for_a_person_wins_over_stray_markup(
+    gate: SafetyGate, text: str
+) -> None:
+    """Issue 15: four such messages in a row got "not sure I understood"."""
+    assert final_intent(gated(gate, text, nlu_intent="request_human")) == "request_human"
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "<b>human</b> {{}}"])
+def test_markup_with_hardly_a_word_is_still_noise_whatever_the_nlu_heard(
+    gate: SafetyGate, text: str
+) -> None:
+    assert final_intent(gated(gate, text, nlu_intent="request_human")) == "out_of_scope"

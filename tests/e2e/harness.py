@@ -17,11 +17,13 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
+from urllib.parse import quote
 
 import requests
 import socketio
 import yaml
 
+from kat import conversation_id as ids
 from kat.api_token import auth_header, mint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +108,10 @@ class Servers:
                 "RASA_URL": self.rasa_url,
                 "RASA_JWT_SECRET": self.jwt_secret,
                 "KAT_ACTION_SERVER_TOKEN": self.action_token,
+                # Every test talks from 127.0.0.1, so one client to the rate limiter;
+                # tests/e2e/test_isolation_e2e.py sets the real limits.
+                "KAT_RATE_MESSAGES_PER_MINUTE": "1000000",
+                "KAT_RATE_CONVERSATIONS_PER_HOUR": "1000000",
             }
         )
         env.update(self.extra_env)
@@ -257,9 +263,24 @@ class Servers:
         response.raise_for_status()
         return list(response.json())
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
+    @staticmethod
+    def conversation(sender: str, channel: str = "rest") -> str:
+        """Rasa's conversation id for a channel's sender (``rest:me``, ``sms:+1...``)."""
+        conversation = ids.for_channel(channel, sender)
+        assert conversation, f"not an acceptable {channel} sender: {sender!r}"
+        return conversation
+
+    def tracker(self, sender: str, channel: str = "rest") -> Dict[str, Any]:
+        """The tracker of ``sender``'s conversation on ``channel``."""
+        return self.tracker_of(self.conversation(sender, channel))
+
+    def tracker_of(self, conversation_id: str) -> Dict[str, Any]:
+        """The tracker of a conversation id, whatever it is (one quoted segment)."""
+        # Sanic does not unquote path parameters: an id goes in as it is (the ids
+        # channels accept need no quoting), anything else stays one segment.
+        conversation = quote(conversation_id, safe=":+@=")
         response = requests.get(
-            f"{self.rasa_url}/conversations/{sender}/tracker",
+            f"{self.rasa_url}/conversations/{conversation}/tracker",
             headers=self.api_headers(),
             timeout=30,
         )
@@ -283,9 +304,11 @@ class Servers:
         self.say(sender, text)
         return self.bot_actions_after_last_user(sender)
 
-    def bot_actions_after_last_user(self, sender: str) -> List[str]:
+    def bot_actions_after_last_user(
+        self, sender: str, channel: str = "rest"
+    ) -> List[str]:
         """Names of what the bot did for the latest message (utter_faq/<topic> resolved)."""
-        events = self.tracker(sender)["events"]
+        events = self.tracker(sender, channel)["events"]
         last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
         names: List[str] = []
         for event in events[last_user + 1 :]:

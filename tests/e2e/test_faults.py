@@ -69,7 +69,7 @@ def wait_for_ticket(
 ) -> Optional[Ticket]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ticket = store.open_ticket_for(sender)
+        ticket = store.open_ticket_for(Servers.conversation(sender))
         if ticket is not None:
             return ticket
         time.sleep(0.2)
@@ -101,7 +101,7 @@ def test_action_server_down_then_back(setup: Dict[str, Any]) -> None:
             clinical
         )
         assert "contact the team directly" in reply
-        assert store.open_ticket_for(clinical) is None
+        assert store.open_ticket_for(servers.conversation(clinical)) is None
 
         contra = f"down-{uuid.uuid4().hex}"
         reply = texts(servers.say(contra, "i'm on lexapro, is ketamine ok for me?"))

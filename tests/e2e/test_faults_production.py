@@ -159,7 +159,7 @@ def test_one_conversation_across_two_servers(cluster: Cluster) -> None:
     # A: the patient asks for a person: ticket opened, consent form starts.
     reply = texts(a.say(sender, "can i talk to a human please"))
     assert "Would you like the team to contact you" in reply
-    ticket = store.open_ticket_for(sender)
+    ticket = store.open_ticket_for(a.conversation(sender))
     assert ticket is not None and ticket.reason == "patient_asked"
     slots = b.tracker(sender)["slots"]  # B sees A's slots at once
     assert slots["handoff_active"] is True
@@ -181,7 +181,9 @@ def test_one_conversation_across_two_servers(cluster: Cluster) -> None:
         a.say(sender, "i've been dizzy since my session yesterday, is that normal?")
     )
     assert "added this to your message" in texts(b.say(sender, "it's a bit better now"))
-    tickets = [t for t in store.list_tickets() if t.conversation_id == sender]
+    tickets = [
+        t for t in store.list_tickets() if t.conversation_id == a.conversation(sender)
+    ]
     assert [t.id for t in tickets] == [ticket.id]
     assert patient_lines(tickets[0].transcript)[-2:] == [
         "i've been dizzy since my session yesterday, is that normal?",
@@ -203,7 +205,7 @@ def test_one_conversation_across_two_servers(cluster: Cluster) -> None:
     assert tracker_b["slots"]["handoff_ticket_id"] == ticket.id
 
     # Every user message and every bot reply reached RabbitMQ, from both servers.
-    events = consume_events(cluster.queue, sender)
+    events = consume_events(cluster.queue, a.conversation(sender))
     assert [e["text"] for e in events if e["event"] == "user"] == expected
     bot_texts = [e.get("text") or "" for e in events if e["event"] == "bot"]
     tracker_bot = [
@@ -228,13 +230,13 @@ def test_staff_reply_through_the_other_server_reaches_the_web_chat(
         assert eventually(
             lambda: any("contact you" in m.get("text", "") for m in chat.received)
         ), chat.received
-        ticket = cluster.store.open_ticket_for(session)
+        ticket = cluster.store.open_ticket_for(b.conversation(session, "socketio"))
         assert ticket is not None and ticket.channel == "socketio"
         before = len(chat.received)
         # As staff_inbox.app.RasaClient sends a reply, but to server B.
         reply = requests.post(
-            f"{b.rasa_url}/conversations/{session}/trigger_intent",
-            params={"output_channel": "latest"},
+            f"{b.rasa_url}/conversations/web:{session}/trigger_intent",
+            params={"output_channel": "socketio"},
             headers=b.api_headers(),
             json={
                 "name": "staff_reply",
@@ -261,12 +263,12 @@ def test_servers_share_the_redis_lock(cluster: Cluster) -> None:
     from rasa.core.lock import TicketLock
 
     sender = f"lock-{uuid.uuid4().hex}"
-    lock = TicketLock(sender)
+    lock = TicketLock(cluster.a.conversation(sender))
     lock.issue_ticket(lifetime=4)  # "another server" is busy for 4 s
     red = redis.StrictRedis(
         host=services.REDIS_HOST, port=services.REDIS_PORT, db=0, socket_timeout=5
     )
-    key = f"{cluster.env['KAT_REDIS_KEY_PREFIX']}:lock:{sender}"
+    key = f"{cluster.env['KAT_REDIS_KEY_PREFIX']}:lock:{cluster.a.conversation(sender)}"
     red.set(key, lock.dumps())
     started = time.monotonic()
     reply = cluster.b.say(sender, "what is ketamine")
@@ -301,7 +303,7 @@ def test_postgres_restart_mid_conversation(cluster: Cluster) -> None:
     sender = f"pg-restart-{uuid.uuid4().hex}"
     first = "i'm on lexapro, is ketamine ok for me?"
     assert "only a clinician can answer" in texts(a.say(sender, first))
-    ticket = store.open_ticket_for(sender)
+    ticket = store.open_ticket_for(a.conversation(sender))
     assert ticket is not None
 
     restart_postgres()

@@ -111,8 +111,9 @@ def wait_for(
     raise AssertionError(f"nothing matching was sent; sent {sent()}")
 
 
-def user_texts(servers: Servers, sender: str) -> List[str]:
-    events = servers.tracker(sender)["events"]
+def user_texts(servers: Servers, sender: str, channel: str) -> List[str]:
+    """What the patient said, from the tracker of ``sender`` on ``channel``."""
+    events = servers.tracker(sender, channel)["events"]
     return [e.get("text") or "" for e in events if e["event"] == "user"]
 
 
@@ -185,7 +186,7 @@ def test_telegram_updates_without_the_secret_token_never_reach_the_assistant(
     assert post_telegram(servers, update, TELEGRAM_SECRET + "x") == 403
     time.sleep(1)
     assert telegram_sent(chat["telegram"], chat_id) == []
-    assert user_texts(servers, str(chat_id)) == []
+    assert user_texts(servers, str(chat_id), "telegram") == []
 
 
 def test_telegram_greeting_has_the_privacy_note_and_buttons_work(
@@ -238,7 +239,10 @@ def test_telegram_greeting_has_the_privacy_note_and_buttons_work(
         lambda m: "Short-term side effects may include" in m["text"],
     )
     assert len(answer["text"]) <= 4096
-    assert user_texts(servers, str(chat_id)) == ["hi", "what are the side effects"]
+    assert user_texts(servers, str(chat_id), "telegram") == [
+        "hi",
+        "what are the side effects",
+    ]
     assert all(p["path"].endswith("/sendMessage") for p in api.posts)
 
 
@@ -258,7 +262,9 @@ def test_telegram_start_command_greets_and_group_chats_get_no_answer(
     assert post_telegram(servers, update, TELEGRAM_SECRET) == 200
     time.sleep(1)
     assert telegram_sent(api, group_id) == []
-    assert user_texts(servers, str(group_id)) == []
+    # (A group's id is negative: not even an acceptable conversation id.)
+    events = servers.tracker_of(f"telegram:{group_id}")["events"]
+    assert not [e for e in events if e["event"] == "user"]
 
 
 # --- Facebook Messenger ------------------------------------------------------------------
@@ -337,7 +343,7 @@ def test_messenger_webhooks_without_a_valid_signature_never_reach_the_assistant(
     )
     time.sleep(1)
     assert messenger_sent(chat["graph"], psid) == []
-    assert user_texts(servers, psid) == []
+    assert user_texts(servers, psid, "facebook") == []
 
 
 def test_messenger_greeting_has_the_privacy_note_and_the_options(
@@ -395,7 +401,7 @@ def test_messenger_greeting_has_the_privacy_note_and_the_options(
         lambda: messenger_sent(api, psid),
         lambda m: "Short-term side effects may include" in message_text(m),
     )
-    assert user_texts(servers, psid) == ["hi", "what are the side effects"]
+    assert user_texts(servers, psid, "facebook") == ["hi", "what are the side effects"]
 
 
 def test_messenger_webhook_verification_needs_the_verify_token(
@@ -504,7 +510,7 @@ def test_slack_events_without_a_valid_signature_never_reach_the_assistant(
     assert post_slack(servers, body, stale).status_code == 401  # replayed
     time.sleep(1)
     assert slack_sent(chat["slack"], channel) == []
-    assert user_texts(servers, user) == []
+    assert user_texts(servers, user, "slack") == []
 
 
 def test_slack_greeting_is_answered_in_the_channel_without_the_privacy_note(
@@ -523,7 +529,7 @@ def test_slack_greeting_is_answered_in_the_channel_without_the_privacy_note(
         "what are the side effects",
         "I'd like to talk to a person",
     ]
-    assert user_texts(servers, user) == ["hi"]
+    assert user_texts(servers, user, "slack") == ["hi"]
 
 
 def test_rest_greeting_has_no_privacy_note(chat: Dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+import jwt
 import requests
 
 from kat.api_token import mint
@@ -79,6 +80,31 @@ def test_http_api_accepts_only_a_valid_jwt_in_the_header(servers: Servers) -> No
     assert status(**bearer(other)) == 403
     for path in ("/status", "/domain"):
         assert requests.get(servers.rasa_url + path, timeout=10).status_code == 401
+
+
+def test_tokens_just_expired_or_of_another_algorithm_get_401_and_no_traceback(
+    servers: Servers,
+) -> None:
+    """sanic-jwt's default leeway accepted a token for 180 s after its expiry; an
+    ``alg: none`` or HS512 token got HTTP 500 and a traceback in the log."""
+    url = f"{servers.rasa_url}/conversations/someone/tracker"
+    payload = {"user": {"username": "x", "role": "admin"}, "exp": int(time.time()) + 60}
+    tokens = {
+        "expired 30 s ago": mint(
+            servers.jwt_secret, ttl_seconds=60, now=time.time() - 90
+        ),
+        "HS512": jwt.encode(payload, servers.jwt_secret, algorithm="HS512"),
+        "alg none": jwt.encode(payload, None, algorithm="none"),  # type: ignore[arg-type]
+    }
+    log_before = len(servers.log_tail("rasa", 100_000))
+    for name, token in tokens.items():
+        status = requests.get(
+            url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).status_code
+        assert status == 401, (name, status)
+    time.sleep(0.5)
+    logged = servers.log_tail("rasa", 100_000)[log_before:]
+    assert "Traceback" not in logged and "Exception occurred" not in logged, logged
 
 
 def allow_origin(response: requests.Response) -> object:
@@ -234,7 +260,9 @@ def test_no_message_text_or_contact_data_in_logs_at_info(servers: Servers) -> No
     )
     assert login.status_code == 200
     tickets = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()["tickets"]
-    ticket = next(t for t in tickets if t["conversation_id"] == asker)
+    ticket = next(
+        t for t in tickets if t["conversation_id"] == servers.conversation(asker)
+    )
     staff_text = marker()
     secrets.append(staff_text)
     sent = staff.post(

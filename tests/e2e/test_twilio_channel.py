@@ -104,7 +104,7 @@ def test_unsigned_and_wrongly_signed_requests_never_reach_the_assistant(sms) -> 
     assert post(servers, params, other) == 403
     time.sleep(1)
     assert sent_bodies(sms["api"], phone) == []
-    events = servers.tracker(phone)["events"]
+    events = servers.tracker(phone, "twilio")["events"]
     assert not [e for e in events if e["event"] == "user"]
 
 
@@ -170,4 +170,4 @@ def test_whatsapp_is_answered_on_whatsapp(sms) -> None:  # type: ignore[no-untyp
     wait_for(sms["api"], patient, PRIVACY)
     sent = sent_fields(sms["api"], patient)
     assert sent and {m["From"] for m in sent} == {"whatsapp:+15550000000"}
-    assert servers.tracker(patient)["latest_message"]["text"] == "hi"
+    assert servers.tracker(patient, "twilio")["latest_message"]["text"] == "hi"

@@ -209,7 +209,11 @@ def test_conversation_injection_reload_and_staff_reply(
     wait_for_bot(page, CLINICAL_REPLY)
     session = session_of(page)
     assert len(session["session_id"]) == 43 and len(session["resume_token"]) == 64
-    staff_reply(servers, session["session_id"], "Hi, this is Sam, a nurse at the clinic.")
+    staff_reply(
+        servers,
+        servers.conversation(session["session_id"], "socketio"),
+        "Hi, this is Sam, a nurse at the clinic.",
+    )
     wait_for_bot(page, "Message from the clinic team: Hi, this is Sam")
     settle(page)
     # Only the latest suggested replies are offered (older ones are removed).
@@ -227,7 +231,7 @@ def test_conversation_injection_reload_and_staff_reply(
     assert "could not continue" not in page.inner_text(".kat-log")
     page.screenshot(path=str(ARTIFACTS / "webchat-desktop.png"))
 
-    tracker = servers.tracker(session["session_id"])
+    tracker = servers.tracker(session["session_id"], "socketio")
     said = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
     assert "what is ketamine?" in said and "what dose should I take?" in said
     assert tracker["latest_input_channel"] == "socketio"
@@ -295,7 +299,9 @@ def test_a_known_session_id_is_not_enough_to_join(
         assert eventually(lambda: bool(attacker.received), 60)
         mine = attacker.confirms[-1]["session_id"]
         assert "attacker was here" in [
-            e.get("text") for e in servers.tracker(mine)["events"] if e["event"] == "user"
+            e.get("text")
+            for e in servers.tracker(mine, "socketio")["events"]
+            if e["event"] == "user"
         ]
 
         received_before = len(attacker.received)
@@ -306,7 +312,7 @@ def test_a_known_session_id_is_not_enough_to_join(
         assert all(FAQ_ANSWER not in str(m) for m in attacker.received)
         victim_said = [
             e.get("text")
-            for e in servers.tracker(victim)["events"]
+            for e in servers.tracker(victim, "socketio")["events"]
             if e["event"] == "user"
         ]
         assert "attacker was here" not in victim_said
