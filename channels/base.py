@@ -22,7 +22,8 @@ Rasa's own blueprints, before passing it to ``super().blueprint`` — and the gu
 * gives the patient **the calm failure reply** when the assistant fails, logging the
   error type only (never the text or the id).
 
-Each channel's blueprint also carries ``components.http_errors.guard_app``: bad tokens
+Each channel returns its blueprint through :meth:`PatientChannel.patient_blueprint`:
+a long message is read by the NLU in a worker thread, and bad tokens
 and unreadable bodies anywhere on the Rasa server get a 4xx instead of a traceback.
 
 Replies pass through :class:`PatientOutput`, which turns the conversation id back into
@@ -33,11 +34,14 @@ returns its output wrapped the same way (:meth:`PatientChannel.patient_output`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic
 
+from components.http_errors import guard_app
 from kat import conversation_id as ids
 from kat.channel_replies import failure_reply, rate_limited_reply
 from kat.input_check import cap_text, message_text
@@ -46,6 +50,9 @@ from kat.rate_limit import client_key, default_limiter
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# A message longer than this is read by the NLU in a worker thread, so that reading it
+# (about 100 ms at the cap) does not hold up the other patients' messages.
+READ_IN_THREAD_CHARS = 1000
 
 
 class PatientOutput(OutputChannel):
@@ -134,6 +141,39 @@ class PatientOutput(OutputChannel):
 class PatientChannel(InputChannel):
     """Mixin: the guarantees every patient channel gives (see the module docstring)."""
 
+    _app: Optional[Sanic] = None
+
+    def patient_blueprint(self, blueprint: Blueprint) -> Blueprint:
+        """``blueprint`` as the channel returns it: with the app's error handlers
+        (components/http_errors.py), and knowing the app, whose agent reads long
+        messages in a worker thread."""
+
+        async def remember_app(app: Sanic, _: Any) -> None:
+            self._app = app
+
+        blueprint.listener("before_server_start")(remember_app)
+        return guard_app(blueprint)
+
+    async def read_in_thread(self, message: UserMessage) -> Optional[Dict[str, Any]]:
+        """The NLU's reading of a long message, made in a worker thread; None where
+        the agent is not known (the message is then read as usual, in the loop).
+
+        Rasa reads a message inside the event loop (MessageProcessor.parse_message is
+        synchronous work behind ``async``); a message of 4,096 characters blocked every
+        other conversation for about 100 ms. Rasa takes a reading handed to it in
+        ``UserMessage.parse_data`` as it is. The NLU reads the message alone, never the
+        conversation, so reading it apart from the tracker gives the same result.
+        """
+        agent = getattr(self._app.ctx, "agent", None) if self._app else None
+        processor = getattr(agent, "processor", None)
+        if processor is None:
+            return None
+
+        def read() -> Dict[str, Any]:
+            return dict(asyncio.run(processor.parse_message(message)))
+
+        return await asyncio.to_thread(read)
+
     def conversation_id(self, provider_id: Any) -> Optional[str]:
         """The namespaced conversation id, or None for an id this channel refuses."""
         return ids.for_channel(self.name(), provider_id)
@@ -175,6 +215,8 @@ class PatientChannel(InputChannel):
                 metadata={"kat_client": client},
             )
             try:
+                if len(clean.text or "") > READ_IN_THREAD_CHARS:
+                    clean.parse_data = await self.read_in_thread(clean)
                 await on_new_message(clean)
             except Exception as exc:  # noqa: BLE001 - the patient gets a calm reply
                 logger.error("%s message failed: %s", channel, type(exc).__name__)

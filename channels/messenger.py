@@ -33,7 +33,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import PatientChannel
-from components.http_errors import guard_app
 from kat.sms_format import split_message
 
 logger = logging.getLogger(__name__)
@@ -269,4 +268,4 @@ class MessengerInput(PatientChannel, FacebookInput):
             await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
 
-        return guard_app(fb_webhook)
+        return self.patient_blueprint(fb_webhook)

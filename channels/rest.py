@@ -46,7 +46,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import PatientChannel
-from components.http_errors import guard_app
 from kat.input_check import message_text
 from kat.web_session import check_secret, is_valid, issue
 
@@ -169,4 +168,4 @@ class RestInput(PatientChannel, rasa_rest.RestInput):
             )
             return response.json(self.take_pending(sender) + collector.messages)
 
-        return guard_app(webhook)
+        return self.patient_blueprint(webhook)

@@ -21,7 +21,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from channels.base import PatientChannel
-from components.http_errors import guard_app
 
 
 class ClinicSlackBot(rasa_slack.SlackBot):
@@ -69,4 +68,4 @@ class SlackInput(PatientChannel, rasa_slack.SlackInput):
                     return response.json({"challenge": body.get("challenge", "")})
             return None
 
-        return guard_app(slack_webhook)
+        return self.patient_blueprint(slack_webhook)

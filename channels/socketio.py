@@ -51,7 +51,6 @@ from socketio import AsyncServer
 
 from channels.base import PatientChannel
 from channels.socketio_redis import JsonRedisManager
-from components.http_errors import guard_app
 from kat.input_check import message_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
 
@@ -212,4 +211,4 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
                 )
             )
 
-        return guard_app(socketio_webhook)
+        return self.patient_blueprint(socketio_webhook)

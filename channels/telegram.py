@@ -48,7 +48,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.base import PatientChannel
-from components.http_errors import guard_app
 from kat.sms_format import split_message
 
 logger = logging.getLogger(__name__)
@@ -248,4 +247,4 @@ class TelegramInput(PatientChannel, rasa_telegram.TelegramInput):
             if session is not None and not session.closed:
                 await session.close()
 
-        return guard_app(telegram_webhook)
+        return self.patient_blueprint(telegram_webhook)

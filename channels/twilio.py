@@ -29,7 +29,6 @@ from sanic.request import Request
 from twilio.request_validator import RequestValidator
 
 from channels.base import PatientChannel
-from components.http_errors import guard_app
 from kat.option_store import OptionStore, option_store
 from kat.sms_format import number_options, pick_option, split_message
 
@@ -125,4 +124,4 @@ class TwilioInput(PatientChannel, rasa_twilio.TwilioInput):
                 return response.text("invalid or missing X-Twilio-Signature", status=403)
             return None
 
-        return guard_app(webhook)
+        return self.patient_blueprint(webhook)

@@ -109,3 +109,25 @@ def test_patient_output_keeps_the_channel_name_and_is_idempotent() -> None:
     assert inner.messages[0]["recipient_id"] == "abc"
     assert wrapped.messages is inner.messages
     assert isinstance(inner.messages[0], Dict)
+
+
+def test_a_long_message_is_read_in_a_worker_thread_and_handed_to_rasa_read() -> None:
+    """The processor here stands in for Rasa's (its parse_message records where it
+    ran); the real one is exercised by tests/e2e/test_isolation_e2e.py."""
+    import threading
+    from types import SimpleNamespace
+
+    ran_in: List[str] = []
+
+    class Processor:
+        async def parse_message(self, message: UserMessage) -> Dict[str, Any]:
+            ran_in.append(threading.current_thread().name)
+            return {"text": message.text, "intent": {"name": "faq"}, "entities": []}
+
+    channel = RestInput()
+    channel._app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(processor=Processor())))  # type: ignore[assignment]
+    [long] = run(channel, UserMessage("why " * 400, CollectingOutputChannel(), "p1"))
+    [short] = run(channel, UserMessage("hi", CollectingOutputChannel(), "p2"))
+    assert long.parse_data["intent"]["name"] == "faq"
+    assert ran_in and ran_in[0] != threading.main_thread().name
+    assert not short.parse_data  # short messages are read by Rasa, as usual
