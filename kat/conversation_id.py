@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from typing import Dict, Optional
+from urllib.parse import quote
 
 MAX_PROVIDER_ID_CHARS = 100
 _PROVIDER_ID = re.compile(r"[A-Za-z0-9+][A-Za-z0-9_.:+@=-]*")
@@ -80,3 +81,14 @@ def namespace_of(conversation_id: str) -> str:
     """``"sms"`` for ``"sms:+1..."``; "" for an id without a namespace."""
     head, sep, _ = conversation_id.partition(":")
     return head if sep else ""
+
+
+def url_segment(conversation_id: str) -> str:
+    """A conversation id as one path segment of Rasa's HTTP API.
+
+    Sanic does not unquote path parameters, so an id goes in as it is: the characters
+    channels accept (``:``, ``+``, ``@``, ``=`` included) are legal in a path segment.
+    Anything else is quoted (``/`` -> ``%2F``), which can only name a conversation no
+    channel creates, never another one.
+    """
+    return quote(conversation_id, safe=":+@=")

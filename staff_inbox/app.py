@@ -7,13 +7,13 @@ import logging
 import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
-from urllib.parse import quote
 
 import aiohttp
 from sanic import Sanic, response
 from sanic.request import Request
 
 from kat.api_token import auth_header, secret_from_env
+from kat.conversation_id import url_segment
 from kat.handoff_store import HandoffStore, Ticket, default_store
 from kat.notify import retry_failed
 from staff_inbox import csrf
@@ -61,10 +61,10 @@ class RasaClient:
         ``output_channel`` — the ticket's channel, not "latest": the conversation's
         latest input channel need not be the one the patient is waiting on (a REST
         call into the same conversation id would divert the reply)."""
-        # The id is one path segment, quoted: an id such as "x/../<victim>" (any REST
-        # client chooses its own) must never address another conversation.
+        # One path segment: an id such as "x/../<victim>" must never address another
+        # conversation, and "web:<id>" must reach Rasa as it is (kat.conversation_id).
         endpoint = (
-            f"{self.url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+            f"{self.url}/conversations/{url_segment(conversation_id)}/trigger_intent"
         )
         params = {"output_channel": output_channel}
         headers = auth_header(self.jwt_secret, username="staff-inbox")

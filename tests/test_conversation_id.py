@@ -57,3 +57,12 @@ def test_a_rest_client_cannot_name_another_channels_conversation() -> None:
     assert ids.for_channel("rest", "sms:+14155550100") == "rest:sms:+14155550100"
     assert ids.for_channel("rest", "web:abc") != ids.for_channel("socketio", "abc")
     assert ids.namespace_of("rest:sms:+1") == "rest"
+
+
+def test_an_accepted_id_goes_into_a_url_as_it_is_anything_else_stays_one_segment() -> None:
+    """Sanic does not unquote path parameters: "web%3Aabc" would name another
+    (empty) conversation than "web:abc"."""
+    for conversation in ("web:Abc_-1", "sms:+14155550100", "whatsapp:+1", "slack:U1"):
+        assert ids.url_segment(conversation) == conversation
+    assert "/" not in ids.url_segment("x/../web:victim")
+    assert ids.url_segment("a b?c#d") == "a%20b%3Fc%23d"

@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
-from urllib.parse import quote
 
 import requests
 import socketio
@@ -276,9 +275,7 @@ class Servers:
 
     def tracker_of(self, conversation_id: str) -> Dict[str, Any]:
         """The tracker of a conversation id, whatever it is (one quoted segment)."""
-        # Sanic does not unquote path parameters: an id goes in as it is (the ids
-        # channels accept need no quoting), anything else stays one segment.
-        conversation = quote(conversation_id, safe=":+@=")
+        conversation = ids.url_segment(conversation_id)
         response = requests.get(
             f"{self.rasa_url}/conversations/{conversation}/tracker",
             headers=self.api_headers(),

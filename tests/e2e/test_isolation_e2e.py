@@ -27,6 +27,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from kat.conversation_id import url_segment
 from tests.e2e.harness import MODEL, RawClient, Servers, eventually, free_port, texts
 
 pytestmark = pytest.mark.e2e
@@ -84,7 +85,7 @@ def web_patient(servers: Servers) -> RawClient:
 def trigger(servers: Servers, conversation: str, output_channel: str, text: str) -> None:
     """As the staff inbox sends a reply (staff_inbox/app.py RasaClient)."""
     reply = requests.post(
-        f"{servers.rasa_url}/conversations/{quote(conversation, safe=':+@=')}/trigger_intent",
+        f"{servers.rasa_url}/conversations/{url_segment(conversation)}/trigger_intent",
         params={"output_channel": output_channel},
         headers=servers.api_headers(),
         json={"name": "staff_reply", "entities": {"staff_message": text}},

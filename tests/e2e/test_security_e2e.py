@@ -14,8 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Iterator, List
 
-import pytest
 import jwt
+import pytest
 import requests
 
 from kat.api_token import mint
@@ -259,6 +259,8 @@ def test_no_message_text_or_contact_data_in_logs_at_info(servers: Servers) -> No
         timeout=10,
     )
     assert login.status_code == 200
+    # As the inbox page does: every POST repeats the CSRF token the login set.
+    staff.headers["X-CSRF-Token"] = staff.cookies["kat_csrf"]
     tickets = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()["tickets"]
     ticket = next(
         t for t in tickets if t["conversation_id"] == servers.conversation(asker)

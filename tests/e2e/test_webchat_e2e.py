@@ -144,6 +144,8 @@ def staff_reply(servers: Servers, conversation_id: str, text: str) -> None:
         timeout=10,
     )
     assert login.status_code == 200
+    # As the inbox page does: every POST repeats the CSRF token the login set.
+    staff.headers["X-CSRF-Token"] = staff.cookies["kat_csrf"]
 
     def ticket_ids() -> List[str]:
         tickets = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()
@@ -153,7 +155,9 @@ def staff_reply(servers: Servers, conversation_id: str, text: str) -> None:
 
     assert eventually(lambda: bool(ticket_ids())), "no hand-off ticket for the web chat"
     ticket = ticket_ids()[0]
-    assert staff.post(f"{servers.inbox_url}/api/tickets/{ticket}/claim", timeout=10).ok
+    assert staff.post(
+        f"{servers.inbox_url}/api/tickets/{ticket}/claim", json={}, timeout=10
+    ).ok
     reply = staff.post(
         f"{servers.inbox_url}/api/tickets/{ticket}/reply", json={"text": text}, timeout=30
     )
