@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -20,6 +20,7 @@ from kat.clinic_profile import cached_profile
 from kat.handoff_rules import decide, transcript
 from kat.handoff_store import default_store
 from kat.notify import notify_and_record
+from kat.rate_limit import HOUR, Limits
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,16 @@ def _clinic_open() -> bool:
 def latest_user_message(tracker: Tracker) -> List[Dict[str, Any]]:
     """The patient's latest message as a one-entry ticket transcript."""
     return transcript([e for e in tracker.events if e.get("event") == "user"][-1:])
+
+
+def client_of(tracker: Tracker) -> Optional[str]:
+    """The channel's keyed hash of the client behind the latest message, if any
+    (channels/base.py puts it in the message's metadata; never an address)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            key = (event.get("metadata") or {}).get("kat_client")
+            return str(key) if key else None
+    return None
 
 
 def _channel(tracker: Tracker) -> str:
@@ -72,19 +83,33 @@ class ActionHandoff(Action):
                 )
                 created = False
             else:
+                client = client_of(tracker)
+                flood = (
+                    client is not None
+                    and store.recent_from_client(client, HOUR)
+                    >= Limits.from_env().handoffs_per_hour
+                )
                 ticket = store.open_ticket(
                     conversation_id=tracker.sender_id,
                     channel=_channel(tracker),
                     reason=decision.reason,
                     urgent=decision.urgent,
                     transcript=transcript(tracker.events),
+                    client_key=client,
+                    suspected_flood=flood,
                 )
                 created = True
-                store.set_notification(ticket.id, "pending")
-                # Notify staff at once, without making the patient wait for the webhook.
-                threading.Thread(
-                    target=notify_and_record, args=(store, ticket), daemon=True
-                ).start()
+                if flood:
+                    # Beyond the client's hand-off limit (kat/rate_limit.py): kept, and
+                    # shown to staff in one group, but it pages nobody.
+                    logger.warning("hand-off ticket %s: suspected flood", ticket.id)
+                    store.set_notification(ticket.id, "off", "suspected flood")
+                else:
+                    store.set_notification(ticket.id, "pending")
+                    # Notify staff at once, without making the patient wait.
+                    threading.Thread(
+                        target=notify_and_record, args=(store, ticket), daemon=True
+                    ).start()
         except Exception:  # the store is down: never leave the patient in silence
             logger.exception("hand-off store unavailable (reason=%s)", decision.reason)
             dispatcher.utter_message(response="utter_handoff_unavailable")

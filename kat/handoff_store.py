@@ -14,7 +14,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from kat.paths import PROJECT_ROOT, make_private, private_dir, sqlite_file
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 REASONS = (
     "crisis",
     "clinical_question",
@@ -53,6 +53,11 @@ tickets = sa.Table(
     # audit trail is not kept here).
     sa.Column("claimed_by", sa.String(128), nullable=True),
     sa.Column("taken_over_from", sa.String(128), nullable=True),
+    # Floods (v4): the channel's keyed hash of the client that asked (never its
+    # address; kat/rate_limit.py), and whether this ticket came beyond the client's
+    # hand-off limit: such tickets are shown to staff as one group and page nobody.
+    sa.Column("client_key", sa.String(32), nullable=True, index=True),
+    sa.Column("suspected_flood", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -82,6 +87,8 @@ class Ticket:
     updated_at: Optional[datetime] = None
     claimed_by: Optional[str] = None
     taken_over_from: Optional[str] = None
+    client_key: Optional[str] = None
+    suspected_flood: bool = False
 
 
 @dataclass
@@ -140,6 +147,21 @@ class HandoffStore:
                                     "VARCHAR(128)"
                                 )
                             )
+                if current < 4:  # v4: the client behind a ticket, suspected floods
+                    if "client_key" not in columns:
+                        conn.execute(
+                            sa.text(
+                                "ALTER TABLE handoff_tickets ADD COLUMN client_key "
+                                "VARCHAR(32)"
+                            )
+                        )
+                    if "suspected_flood" not in columns:
+                        conn.execute(
+                            sa.text(
+                                "ALTER TABLE handoff_tickets ADD COLUMN suspected_flood "
+                                "BOOLEAN NOT NULL DEFAULT FALSE"
+                            )
+                        )
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             elif current > SCHEMA_VERSION:
                 raise RuntimeError(
@@ -163,6 +185,8 @@ class HandoffStore:
             updated_at=row.updated_at,
             claimed_by=row.claimed_by,
             taken_over_from=row.taken_over_from,
+            client_key=row.client_key,
+            suspected_flood=bool(row.suspected_flood),
         )
 
     def open_ticket(
@@ -172,6 +196,8 @@ class HandoffStore:
         reason: str,
         urgent: bool,
         transcript: List[Dict[str, Any]],
+        client_key: Optional[str] = None,
+        suspected_flood: bool = False,
     ) -> Ticket:
         if reason not in REASONS:
             raise ValueError(f"unknown hand-off reason {reason!r}")
@@ -187,6 +213,8 @@ class HandoffStore:
                     urgent=urgent,
                     status="open",
                     transcript=json.dumps(transcript),
+                    client_key=client_key,
+                    suspected_flood=suspected_flood,
                     created_at=now,
                     updated_at=now,
                 )
@@ -201,6 +229,18 @@ class HandoffStore:
                 sa.select(tickets).where(tickets.c.id == ticket_id)
             ).first()
         return self._row_to_ticket(row) if row else None
+
+    def recent_from_client(self, client_key: str, seconds: float) -> int:
+        """How many tickets the client opened in the last ``seconds``."""
+        since = utcnow() - timedelta(seconds=seconds)
+        query = (
+            sa.select(sa.func.count())
+            .select_from(tickets)
+            .where(tickets.c.client_key == client_key)
+            .where(tickets.c.created_at >= since)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
 
     def open_ticket_for(self, conversation_id: str) -> Optional[Ticket]:
         """The conversation's ticket that is not resolved yet, if any (newest first)."""

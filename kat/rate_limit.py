@@ -17,6 +17,12 @@ A message beyond either is not processed; the channel answers it with
 resources, so a limit never withholds emergency help. Refused messages do not count,
 so the window frees itself.
 
+Hand-offs: beyond ``KAT_RATE_HANDOFFS_PER_HOUR`` (default 3) tickets from one client in
+an hour, a new ticket is still opened (nothing a patient asked is lost, and the patient
+gets the same reply, crisis resources included) but marked a suspected flood: it pages
+nobody, and the staff inbox shows a client's suspected floods as one item
+(actions/handoff.py, staff_inbox/app.py).
+
 Clients are named by a keyed hash (:func:`client_key`), never by their address: the
 key goes into the conversation's events (for the hand-off flood grouping), and an
 address is personal data. The key is ``KAT_CLIENT_KEY_SECRET`` where several
@@ -44,6 +50,7 @@ HOUR = 3600.0
 class Limits:
     messages_per_minute: int = 30
     conversations_per_hour: int = 20
+    handoffs_per_hour: int = 3
 
     @classmethod
     def from_env(cls, environ: Optional[Dict[str, str]] = None) -> Limits:
@@ -51,6 +58,7 @@ class Limits:
         return cls(
             messages_per_minute=int(env.get("KAT_RATE_MESSAGES_PER_MINUTE", 30)),
             conversations_per_hour=int(env.get("KAT_RATE_CONVERSATIONS_PER_HOUR", 20)),
+            handoffs_per_hour=int(env.get("KAT_RATE_HANDOFFS_PER_HOUR", 3)),
         )
 
 

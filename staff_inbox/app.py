@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import aiohttp
 from sanic import Sanic, response
@@ -94,11 +94,31 @@ def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
         "notification": ticket.notification,
         "claimed_by": ticket.claimed_by,
         "taken_over_from": ticket.taken_over_from,
+        "suspected_flood": ticket.suspected_flood,
     }
     if full:
         data["transcript"] = ticket.transcript
         data["contact"] = ticket.contact
     return data
+
+
+def flood_groups(tickets: Iterable[Ticket]) -> List[Dict[str, Any]]:
+    """Suspected floods, one item per client: how many, how many urgent, since when."""
+    groups: Dict[str, List[Ticket]] = {}
+    for ticket in tickets:
+        groups.setdefault(ticket.client_key or "", []).append(ticket)
+    return [
+        {
+            "client_key": key,
+            "tickets": len(group),
+            "urgent": sum(1 for t in group if t.urgent),
+            "channels": sorted({t.channel for t in group}),
+            "first_at": min(t.created_at for t in group if t.created_at).isoformat(),
+            "last_at": max(t.created_at for t in group if t.created_at).isoformat(),
+            "ticket_ids": [t.id for t in group],
+        }
+        for key, group in groups.items()
+    ]
 
 
 def create_app(
@@ -274,7 +294,17 @@ def create_app(
         tickets = [
             t for t in store.list_tickets(status) if status or t.status != "resolved"
         ]
-        return response.json({"tickets": [ticket_json(t) for t in tickets]})
+        # A client's suspected floods (beyond its hand-off limit: kat/rate_limit.py)
+        # are one item, so that they cannot bury a real crisis; ?floods=open lists
+        # their tickets one by one.
+        if request.args.get("floods") == "open":
+            return response.json({"tickets": [ticket_json(t) for t in tickets]})
+        return response.json(
+            {
+                "tickets": [ticket_json(t) for t in tickets if not t.suspected_flood],
+                "floods": flood_groups(t for t in tickets if t.suspected_flood),
+            }
+        )
 
     @app.get("/api/tickets/<ticket_id>")
     async def get_ticket(request: Request, ticket_id: str) -> Any:

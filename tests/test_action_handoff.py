@@ -124,3 +124,44 @@ async def test_adding_after_a_crisis_without_a_ticket_or_store_does_nothing(
     monkeypatch.setenv("KAT_HANDOFF_DB_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert await ActionAddToHandoff().run(dispatcher, tracker, {}) == []
     assert dispatcher.messages == []
+
+
+async def test_tickets_beyond_a_clients_limit_are_kept_as_a_suspected_flood(
+    tracker_factory, temp_store, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 15: one client opened tickets at 29 a second, urgent ones first in the
+    inbox and paging staff. Beyond the limit a ticket is still opened, and the patient
+    still gets the same reply, but it pages nobody and is marked for grouping."""
+    monkeypatch.setenv("KAT_RATE_HANDOFFS_PER_HOUR", "2")
+    notified: List[str] = []
+    monkeypatch.setattr(
+        "actions.handoff.notify_and_record", lambda store, t: notified.append(t.id)
+    )
+    replies = []
+    for n in range(4):
+        dispatcher = CollectingDispatcher()
+        latest = {"text": "i want to die", "intent": {"name": "crisis"}, "entities": []}
+        tracker = tracker_factory(
+            text="i want to die",
+            intent="crisis",
+            sender_id=f"rest:flood-{n}",
+            events=[
+                {
+                    "event": "user",
+                    "text": "i want to die",
+                    "parse_data": latest,
+                    "metadata": {"kat_client": "0123456789abcdef"},
+                }
+            ],
+        )
+        await ActionHandoff().run(dispatcher, tracker, {})
+        replies.append(responses(dispatcher))
+    tickets = [temp_store.open_ticket_for(f"rest:flood-{n}") for n in range(4)]
+    assert [t.suspected_flood for t in tickets] == [False, False, True, True]
+    assert all(t.urgent and t.client_key == "0123456789abcdef" for t in tickets)
+    assert replies == [["utter_handoff_urgent"]] * 4  # the patient is told the same
+    import time
+
+    time.sleep(0.2)  # the notification threads
+    assert sorted(notified) == sorted(t.id for t in tickets[:2])
+    assert tickets[3].notification["status"] == "off"

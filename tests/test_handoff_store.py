@@ -145,12 +145,18 @@ def _check_migrated(url: str) -> None:
         columns = {
             c["name"] for c in sa.inspect(store.engine).get_columns("handoff_tickets")
         }
-        assert {"claimed_by", "taken_over_from"} <= columns
+        assert {
+            "claimed_by",
+            "taken_over_from",
+            "client_key",
+            "suspected_flood",
+        } <= columns
         with store.engine.connect() as conn:
             versions = conn.execute(sa.text("SELECT version FROM handoff_schema_version"))
-            assert max(row[0] for row in versions) == SCHEMA_VERSION == 3
+            assert max(row[0] for row in versions) == SCHEMA_VERSION == 4
         old = store.get("old-ticket")
         assert old is not None and old.status == "claimed" and old.claimed_by is None
+        assert old.client_key is None and old.suspected_flood is False
         # A ticket claimed before there was a claimer can be claimed by whoever
         # handles it now.
         assert store.claim("old-ticket", "nurse").ok

@@ -176,3 +176,31 @@ async def test_a_staff_reply_and_the_hand_back_go_to_the_tickets_channel(
     sent, handed_back = inbox.rasa.posts
     assert trigger_query(sent) == {"output_channel": [channel]}
     assert trigger_query(handed_back) == {"output_channel": [channel]}
+
+
+async def test_a_clients_suspected_floods_are_one_item_and_real_tickets_stay_apart(
+    tmp_path: Path,
+) -> None:
+    """Issue 15: a flood of urgent tickets sorted first and could bury a real crisis.
+    The tickets are kept (listed one by one with ?floods=open), but the list shows
+    them as one item per client."""
+    async with running_inbox(tmp_path) as inbox, staff_client(inbox) as staff:
+        real = inbox.store.open_ticket("web:real", "socketio", "crisis", True, [])
+        for n in range(30):
+            inbox.store.open_ticket(
+                f"rest:bot-{n}",
+                "rest",
+                "crisis",
+                True,
+                [],
+                client_key="abcdef0123456789",
+                suspected_flood=n >= 3,
+            )
+        listed = (await staff.get("/api/tickets")).json()
+        everything = (await staff.get("/api/tickets?floods=open")).json()
+    assert real.id in [t["id"] for t in listed["tickets"]]
+    assert len(listed["tickets"]) == 1 + 3
+    [flood] = listed["floods"]
+    assert flood["tickets"] == 27 and flood["urgent"] == 27
+    assert flood["client_key"] == "abcdef0123456789" and flood["channels"] == ["rest"]
+    assert len(everything["tickets"]) == 31

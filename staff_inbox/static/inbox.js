@@ -41,6 +41,14 @@ async function refresh() {
   const list = $("list");
   list.replaceChildren();
   if (!data.tickets.length) list.append(el("p", "No open tickets."));
+  // A client's suspected floods (beyond its hand-off limit) are one item.
+  for (const f of data.floods || []) {
+    const item = el("div", undefined, "ticket flood");
+    item.setAttribute("role", "listitem");
+    item.append(el("span", "SUSPECTED FLOOD ", "badge"),
+      el("span", `${f.tickets} requests from one client (${f.urgent} marked urgent) · ${f.channels.join(", ")} · since ${f.first_at.slice(0, 16).replace("T", " ")}`));
+    list.append(item);
+  }
   for (const t of data.tickets) {
     const item = el("button", undefined, "ticket" + (t.urgent ? " urgent" : ""));
     item.setAttribute("role", "listitem");
