@@ -160,8 +160,8 @@ async def test_tickets_beyond_a_clients_limit_are_kept_as_a_suspected_flood(
     assert [t.suspected_flood for t in tickets] == [False, False, True, True]
     assert all(t.urgent and t.client_key == "0123456789abcdef" for t in tickets)
     assert replies == [["utter_handoff_urgent"]] * 4  # the patient is told the same
-    import time
+    import asyncio
 
-    time.sleep(0.2)  # the notification threads
+    await asyncio.sleep(0.2)  # the notification threads
     assert sorted(notified) == sorted(t.id for t in tickets[:2])
     assert tickets[3].notification["status"] == "off"
