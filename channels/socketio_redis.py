@@ -2,7 +2,7 @@
 
 Each socket.io connection lives in one Rasa server process. A reply made in another
 process — a staff reply sent through the HTTP API (``trigger_intent`` with
-``output_channel=latest``) that the load balancer hands to another replica — must still
+``output_channel=socketio``) that the load balancer hands to another replica — must still
 reach the patient's open chat. python-socketio's ``AsyncRedisManager`` does that: every
 emit is published on a Redis channel and each server delivers it to the sockets it holds.
 Three things are changed here:
