@@ -21,7 +21,7 @@ Slack          user id                     ``slack:<user id>``
 =============  ==========================  =========================================
 
 A provider's id is checked at the channel's door (:func:`for_channel`): only
-``[A-Za-z0-9_.:+@=-]``, starting with a letter or digit or ``+``, at most
+``[A-Za-z0-9_.:+@=-]``, not starting with ``.``, ``:``, ``@`` or ``=``, at most
 :data:`MAX_PROVIDER_ID_CHARS` — no ``/``, no ``%``, no spaces, nothing a URL or a log
 line could misread. Anything else is refused, never repaired.
 """
@@ -33,7 +33,8 @@ from typing import Dict, Optional
 from urllib.parse import quote
 
 MAX_PROVIDER_ID_CHARS = 100
-_PROVIDER_ID = re.compile(r"[A-Za-z0-9+][A-Za-z0-9_.:+@=-]*")
+# The web chat's server-issued ids are URL-safe base64 and may start with "-" or "_".
+_PROVIDER_ID = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.:+@=-]*")
 
 # Rasa channel name -> the namespace of its conversation ids.
 NAMESPACES: Dict[str, str] = {

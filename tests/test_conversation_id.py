@@ -14,6 +14,9 @@ from kat import conversation_id as ids
         ("twilio", "whatsapp:+14155550100", "whatsapp:+14155550100"),
         ("rest", "me", "rest:me"),
         ("socketio", "Abc_-123", "web:Abc_-123"),
+        # token_urlsafe ids may start with "-" or "_" (1 in 32 web chats)
+        ("socketio", "-bc_-123", "web:-bc_-123"),
+        ("socketio", "_bc_-123", "web:_bc_-123"),
         ("telegram", "123456789", "telegram:123456789"),
         ("facebook", "2783465", "messenger:2783465"),
         ("slack", "U012AB3CD", "slack:U012AB3CD"),
@@ -36,7 +39,7 @@ def test_each_channel_has_its_namespace_and_the_way_back(
         "a\nb",
         "",
         "x" * (ids.MAX_PROVIDER_ID_CHARS + 1),
-        "-starts-with-a-dash",
+        ":starts-with-a-colon",
         ".hidden",
         "<script>",
         "é",
@@ -66,3 +69,14 @@ def test_an_accepted_id_goes_into_a_url_as_it_is_anything_else_stays_one_segment
         assert ids.url_segment(conversation) == conversation
     assert "/" not in ids.url_segment("x/../web:victim")
     assert ids.url_segment("a b?c#d") == "a%20b%3Fc%23d"
+
+
+def test_every_id_the_servers_issue_is_accepted() -> None:
+    """A web chat session id refused at the door would leave that patient in
+    silence: it happened to the 1 in 32 ids that start with "-" or "_"."""
+    from kat.web_session import new_session_id
+
+    for _ in range(5000):
+        session = new_session_id()
+        assert ids.for_channel("socketio", session) == f"web:{session}", session
+        assert ids.for_channel("rest", session) is not None
