@@ -69,6 +69,11 @@ class FixedPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if action is not None:
             probabilities[domain.index_for_action(action)] = 1.0
-        # A prediction made after a user message that the rules' prediction for the same
-        # message must not overrule (Rasa's ensemble prefers "no user" predictions).
+        # is_no_user_prediction=True goes against the flag's documented meaning ("the
+        # prediction does not depend on the user's input": RulePolicy's own follow-ups
+        # after an action), because this prediction does depend on the user's message.
+        # It is used for what Rasa's ensemble does with it: a "no user" prediction
+        # overrules every prediction that is not one, whatever their priorities and
+        # confidences, so a rule or memorised story matching the same message can never
+        # outvote the crisis reply. tests/test_fixed_policy.py fails if Rasa changes that.
         return self._prediction(probabilities, is_no_user_prediction=action is not None)

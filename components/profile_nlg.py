@@ -21,7 +21,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from components import speedups
 from kat.clinic_profile import cached_profile, response_values
 from kat.faq_topics import RETRIEVAL_INTENT, cached_topics, topic_buttons
 
@@ -41,9 +40,6 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
     ) -> None:
         domain = domain or Domain.empty()
         super().__init__(domain.responses)
-        # The Rasa server builds its NLG once at start-up: the place to apply the
-        # measured hot-path fixes (components/speedups.py).
-        speedups.install()
         self._profile_values = response_values(cached_profile())
 
     async def generate(

@@ -35,19 +35,35 @@ collections, which then walk only what the conversations created (10-45 ms; meas
 in docs/performance.md). Loading another model unfreezes first, so the previous
 model's objects can still be collected.
 
-Called explicitly when the Rasa server builds its NLG (components/profile_nlg.py), not on
+These replace Rasa internals (``DaskGraphRunner.run`` even reads its private
+attributes), so they are fenced: :func:`install` applies them only on the Rasa version
+they were measured on (:data:`PINNED_RASA`; any other gets one warning line and Rasa's
+own code), never with ``KAT_RASA_PATCHES=off``, and :func:`uninstall` puts Rasa's
+originals back (tests/conftest.py does after every test). The Rasa launcher installs
+them (scripts/rasa_run.py), before the model is loaded; nothing installs them on
 import. Revisit when upgrading Rasa (later versions cache the validator themselves).
 """
 
 from __future__ import annotations
 
 import gc
+import importlib.util
+import logging
+import os
 from functools import lru_cache, wraps
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+# The Rasa version these were measured on and written against (requirements.txt).
+PINNED_RASA = "3.6.21"
+SWITCH = "KAT_RASA_PATCHES"
+
+logger = logging.getLogger(__name__)
 
 _INSTALLED = False
 _DASK_RUN: Any = None  # Rasa's own DaskGraphRunner.run, kept for comparison in tests
 _EVENT_CLASSES: Dict[str, Any] = {}
+# (owner, attribute, Rasa's original) for each replaced attribute, for uninstall().
+_ORIGINALS: List[Tuple[Any, str, Any]] = []
 
 
 @lru_cache(maxsize=1)
@@ -161,23 +177,63 @@ def freezing_after_load(load_model: Callable[..., Any]) -> Callable[..., Any]:
     return load_model_and_freeze
 
 
-def install() -> None:
-    """Install the speed-ups (idempotent)."""
+def install() -> bool:
+    """Install the speed-ups (idempotent); False when fenced off (module docstring)."""
     global _INSTALLED, _DASK_RUN
     if _INSTALLED:
-        return
+        return True
+    if os.environ.get(SWITCH, "on").strip().lower() in ("off", "0", "false", "no"):
+        logger.info("Rasa patches off (%s=off): Rasa's own code runs", SWITCH)
+        return False
+    import rasa
+
+    if rasa.__version__ != PINNED_RASA:
+        logger.warning(
+            "Rasa patches skipped: written for Rasa %s, this is %s (components/speedups.py)",
+            PINNED_RASA,
+            rasa.__version__,
+        )
+        return False
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import Agent
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
 
-    RemoteAction._validate_action_result = _validate_action_result
+    replaced = [
+        (DaskGraphRunner, "run"),
+        (Event, "resolve_by_type"),
+        (Agent, "load_model"),
+    ]
+    # The response check needs fastjsonschema (requirements.txt); an environment
+    # without it (Rasa's own image) keeps Rasa's check.
+    fast_check = importlib.util.find_spec("fastjsonschema") is not None
+    if fast_check:
+        replaced.append((RemoteAction, "_validate_action_result"))
+    else:
+        logger.warning("fastjsonschema not installed: Rasa's action response check")
+    _ORIGINALS[:] = [(owner, name, owner.__dict__[name]) for owner, name in replaced]
+    if fast_check:
+        RemoteAction._validate_action_result = _validate_action_result
     _DASK_RUN = DaskGraphRunner.run
     DaskGraphRunner.run = run_graph_directly
     Event.resolve_by_type = staticmethod(
         remembering_resolve_by_type(Event.resolve_by_type)
     )
-    # The NLG is built in Agent(...), before load_model runs: the first model loaded is
-    # frozen too.
+    # Installed before the first model is loaded: that model is frozen too.
     Agent.load_model = freezing_after_load(Agent.load_model)
     _INSTALLED = True
+    return True
+
+
+def uninstall() -> None:
+    """Put Rasa's originals back (idempotent)."""
+    global _INSTALLED
+    for owner, attribute, original in reversed(_ORIGINALS):
+        setattr(owner, attribute, original)
+    _ORIGINALS.clear()
+    _EVENT_CLASSES.clear()
+    _INSTALLED = False
+
+
+def installed() -> bool:
+    return _INSTALLED

@@ -98,6 +98,10 @@ def main(args: Optional[List[str]] = None) -> None:
     from kat.quiet import quiet_warnings
 
     quiet_warnings()
+    from components import speedups
+
+    # Before Rasa loads the model (fenced: components/speedups.py).
+    speedups.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -87,3 +87,13 @@ def temp_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     monkeypatch.setenv("KAT_HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
     return default_store()
+
+
+@pytest.fixture(autouse=True)
+def rasa_originals() -> Iterator[None]:
+    """Every test ends with Rasa's own code: a test that installs the speed-ups
+    (components/speedups.py) does not leave them installed for the next one."""
+    yield
+    from components import speedups
+
+    speedups.uninstall()

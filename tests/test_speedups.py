@@ -237,3 +237,49 @@ def test_install_wraps_agent_load_model() -> None:
     speedups.install()
     assert Agent.load_model.__name__ == "load_model"  # functools.wraps
     assert Agent.load_model.__wrapped__.__qualname__ == "Agent.load_model"
+
+
+def test_uninstall_puts_rasas_originals_back() -> None:
+    from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    before = (
+        RemoteAction.__dict__["_validate_action_result"],
+        DaskGraphRunner.__dict__["run"],
+        Agent.__dict__["load_model"],
+    )
+    assert speedups.install() and speedups.installed()
+    assert DaskGraphRunner.__dict__["run"] is not before[1]
+    speedups.uninstall()
+    assert not speedups.installed()
+    assert (
+        RemoteAction.__dict__["_validate_action_result"],
+        DaskGraphRunner.__dict__["run"],
+        Agent.__dict__["load_model"],
+    ) == before
+
+
+def test_off_switch_and_another_rasa_version_leave_rasa_alone(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import rasa
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    original = DaskGraphRunner.__dict__["run"]
+    monkeypatch.setenv("KAT_RASA_PATCHES", "off")
+    assert speedups.install() is False
+    assert DaskGraphRunner.__dict__["run"] is original
+    monkeypatch.delenv("KAT_RASA_PATCHES")
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with caplog.at_level("WARNING"):
+        assert speedups.install() is False
+    assert DaskGraphRunner.__dict__["run"] is original
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "3.6.21" in warning.getMessage() and "3.7.0" in warning.getMessage()
+
+
+def test_the_pinned_version_is_the_one_in_requirements() -> None:
+    from pathlib import Path
+
+    pins = (Path(__file__).resolve().parent.parent / "requirements.txt").read_text()
+    assert f"rasa=={speedups.PINNED_RASA}" in pins

@@ -107,6 +107,29 @@ def test_tokens_just_expired_or_of_another_algorithm_get_401_and_no_traceback(
     assert "Traceback" not in logged and "Exception occurred" not in logged, logged
 
 
+def test_json_nested_1000_deep_gets_400_and_no_traceback(servers: Servers) -> None:
+    deep = b'{"sender": "deep", "message": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    deeper = b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    log_before = len(servers.log_tail("rasa", 100_000))
+    for url, body, headers in (
+        (f"{servers.rasa_url}/webhooks/rest/webhook", deep, {}),
+        (f"{servers.rasa_url}/webhooks/rest/webhook", deeper, {}),
+        (f"{servers.rasa_url}/model/parse", deeper, servers.api_headers()),
+    ):
+        reply = requests.post(
+            url,
+            data=body,
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert reply.status_code in (200, 400), (url, reply.status_code)
+        if reply.status_code == 200:  # read as a message of no text: a calm reply
+            assert texts(reply.json()), reply.text
+    time.sleep(0.5)
+    logged = servers.log_tail("rasa", 100_000)[log_before:]
+    assert "Traceback" not in logged and "Exception occurred" not in logged, logged
+
+
 def allow_origin(response: requests.Response) -> object:
     return response.headers.get("Access-Control-Allow-Origin")
 
