@@ -22,12 +22,13 @@ message text). It needs no training and no action server.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import (
     RESPONSE_SELECTOR_PREDICTION_KEY,
     RESPONSE_SELECTOR_PROPERTY_NAME,
@@ -43,6 +44,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.clinical_entities import ClinicalEntityExtractor
 from kat.coverage import CoverageChecker, default_coverage
 from kat.crisis import CrisisDetector, assess_languages, default_detector
 from kat.input_check import (
@@ -99,6 +101,15 @@ FALLBACK_INTENT = "nlu_fallback"
 )
 class SafetyGate(GraphComponent):
     """Deterministic crisis / misuse / clinical override of the NLU's intent."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """An intent classifier and the clinical entities must run before the gate:
+        it reads the classifier's ranking (its crisis probability) and the medical
+        terms, then overrides the intent. (Rasa 3.6 enforces this only for components on the
+        training graph, which the gate, not trained, is not: tests/test_safety_gate.py
+        checks the prediction graph.)"""
+        return [IntentClassifier, ClinicalEntityExtractor]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

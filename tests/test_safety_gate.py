@@ -6,12 +6,15 @@ the NLU's prediction is set by hand (what the intent classifier would have said)
 
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from components.safety_gate import SafetyGate
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +264,45 @@ def test_markup_with_hardly_a_word_is_still_noise_whatever_the_nlu_heard(
     gate: SafetyGate, text: str
 ) -> None:
     assert final_intent(gated(gate, text, nlu_intent="request_human")) == "out_of_scope"
+
+
+def test_the_gate_requires_a_classifier_and_the_clinical_entities_before_it() -> None:
+    """The gate reads the classifier's ranking and the medical terms; without them it
+    would pass every message through unread. SafetyGate.required_components says so
+    in Rasa's terms. (Rasa 3.6 checks required components only on the training graph's
+    targets, which a component that does not train is not part of, so this test asks
+    Rasa's check directly, on the prediction graph's NLU part.)"""
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.engine.validation import _recursively_check_required_components
+
+    def unmet(pipeline: List[Dict[str, Any]]) -> Dict[Any, Any]:
+        config = {
+            "recipe": "default.v1",
+            "language": "en",
+            "assistant_id": "test",
+            "pipeline": pipeline,
+            "policies": [{"name": "RulePolicy"}],
+        }
+        graph = DefaultV1Recipe().graph_config_for_recipe(config, {})
+        missing, _ = _recursively_check_required_components(
+            graph.nlu_target, graph.predict_schema
+        )
+        return missing
+
+    spacy = [
+        {"name": "SpacyNLP", "model": str(ROOT / "build" / "spacy" / "kat_en")},
+        {"name": "SpacyTokenizer"},
+    ]
+    gate = [{"name": "components.safety_gate.SafetyGate"}]
+    assert {t.__name__ for t in unmet(spacy + gate)} == {
+        "IntentClassifier",
+        "ClinicalEntityExtractor",
+    }
+    assert not unmet(
+        spacy
+        + [
+            {"name": "components.clinical_entities.ClinicalEntityExtractor"},
+            {"name": "components.linear_nlu.LinearIntentClassifier"},
+        ]
+        + gate
+    )
