@@ -7,6 +7,7 @@ details on the ticket. Contact details never go to the logs.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -16,6 +17,8 @@ from rasa_sdk.types import DomainDict
 
 from kat.handoff_rules import normalise_contact, plausible_name
 from kat.handoff_store import default_store
+
+logger = logging.getLogger(__name__)
 
 
 class ValidateHandoffContactForm(FormValidationAction):
@@ -42,9 +45,7 @@ class ValidateHandoffContactForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if plausible_name(str(slot_value or "")):
             return {"contact_name": str(slot_value).strip()}
-        dispatcher.utter_message(
-            text="Sorry, that doesn't look like a name. What should the team call you?"
-        )
+        dispatcher.utter_message(response="utter_contact_name_unreadable")
         return {"contact_name": None}
 
     async def validate_contact_details(
@@ -56,10 +57,7 @@ class ValidateHandoffContactForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if normalise_contact(str(slot_value or "")):
             return {"contact_details": str(slot_value).strip()}
-        dispatcher.utter_message(
-            text="Sorry, I couldn't read that as a phone number or e-mail address. "
-            "Could you type it again (for example 555-123-4567 or name@example.com)?"
-        )
+        dispatcher.utter_message(response="utter_contact_details_unreadable")
         return {"contact_details": None}
 
 
@@ -79,10 +77,18 @@ class ActionSaveHandoffContact(Action):
         ticket_id: Optional[str] = tracker.get_slot("handoff_ticket_id")
         contact = normalise_contact(str(tracker.get_slot("contact_details") or ""))
         name = str(tracker.get_slot("contact_name") or "")
+        saved = False
         if ticket_id and contact:
-            default_store().set_contact(ticket_id, {"name": name, **contact})
-        dispatcher.utter_message(response="utter_contact_saved")
-        # The details now live on the ticket only; clear them from the conversation.
+            try:
+                saved = default_store().set_contact(ticket_id, {"name": name, **contact})
+            except Exception as exc:  # noqa: BLE001 - the patient is told, not left silent
+                logger.error("contact details not saved: %s", type(exc).__name__)
+        # "Saved" only when they are on the ticket; else the patient is told how to
+        # reach the clinic instead.
+        dispatcher.utter_message(
+            response="utter_contact_saved" if saved else "utter_contact_not_saved"
+        )
+        # The details live on the ticket only; clear them from the conversation.
         return [
             SlotSet("contact_name", None),
             SlotSet("contact_details", None),

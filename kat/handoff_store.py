@@ -277,13 +277,15 @@ class HandoffStore:
         assert ticket is not None
         return ticket
 
-    def set_contact(self, ticket_id: str, contact: Dict[str, str]) -> None:
+    def set_contact(self, ticket_id: str, contact: Dict[str, str]) -> bool:
+        """Put contact details on a ticket; False if there is no such ticket."""
         with self.engine.begin() as conn:
-            conn.execute(
+            result = conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket_id)
                 .values(contact=json.dumps(contact), updated_at=utcnow())
             )
+        return bool(result.rowcount)
 
     def set_notification(
         self, ticket_id: str, status: str, error: Optional[str] = None

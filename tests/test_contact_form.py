@@ -48,7 +48,7 @@ async def test_invalid_details_are_asked_again(tracker_factory) -> None:  # type
         "tomorrow", dispatcher, tracker_factory(), {}
     )
     assert result == {"contact_details": None}
-    assert "phone number or e-mail" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["response"] == "utter_contact_details_unreadable"
 
 
 async def test_saved_contact_goes_on_the_ticket_and_leaves_the_conversation(
@@ -74,3 +74,33 @@ async def test_saved_contact_goes_on_the_ticket_and_leaves_the_conversation(
         ("contact_details", None),
         ("handoff_offer_contact", False),
     }
+
+
+@pytest.mark.parametrize("problem", ["store down", "no such ticket", "no ticket id"])
+async def test_details_that_could_not_be_saved_are_never_called_saved(
+    tracker_factory, temp_store, monkeypatch, problem  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 16: it said "saved" when nothing was saved, and with the store down it
+    raised, so the patient got no reply at all."""
+    ticket = temp_store.open_ticket("test-patient", "rest", "patient_asked", False, [])
+    slots = {
+        "contact_consent": True,
+        "contact_name": "Sam",
+        "contact_details": "sam@example.com",
+        "handoff_ticket_id": {"no such ticket": "nope", "no ticket id": None}.get(
+            problem, ticket.id
+        ),
+    }
+    if problem == "store down":
+
+        def down(*_: object) -> None:
+            raise OSError("database is down")
+
+        monkeypatch.setattr(temp_store, "set_contact", down)
+        monkeypatch.setattr("actions.contact_form.default_store", lambda: temp_store)
+    dispatcher = CollectingDispatcher()
+    events = await ActionSaveHandoffContact().run(
+        dispatcher, tracker_factory(slots=slots), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_contact_not_saved"]
+    assert ("contact_details", None) in {(e["name"], e["value"]) for e in events}
