@@ -7,7 +7,7 @@ kat/contraindications.py. Never tells anyone they are eligible or safe.
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -15,8 +15,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from kat.contraindications import Mention, default_knowledge
+from kat.routing import Router, default_router
 
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine)\b")
+
+@lru_cache(maxsize=1)
+def _router() -> Router:
+    """The routing's notion of a personal message (content/first_person.yml), as the
+    safety gate uses it."""
+    return default_router()
+
+
 PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 
 
@@ -67,7 +75,7 @@ class ActionCheckContraindications(Action):
         knowledge = default_knowledge()
         answer = knowledge.answer(
             mentions,
-            personal=bool(_FIRST_PERSON.search(text.lower())),
+            personal=_router().is_personal(text),
             minor=knowledge.mentions_minor(text),
         )
         dispatcher.utter_message(text=answer.text, buttons=[PERSON_BUTTON])

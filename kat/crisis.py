@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
+from kat import first_person
 from kat.normalise import FoldingNormaliser, default_normaliser
 from kat.paths import content_dir
 from kat.pattern_dsl import (
@@ -86,7 +87,7 @@ class CrisisDetector:
         general = config["general_question"]
         self.lead_ins = matcher_for(vocab, "lead_in", general["lead_ins"])
         self.question_words = {w.lower() for w in general["question_words"]}
-        self.first_person = {w.lower() for w in general["first_person"]}
+        self.first_person = set(first_person.words(general["first_person"]))
         negation = config["negation"]
         self.cues = set(negation["cues"])
         self.window = int(negation["window"])

@@ -14,6 +14,7 @@ from typing import AbstractSet, Any, Dict, List, Optional, Sequence
 
 import yaml
 
+from kat import first_person
 from kat.paths import content_dir
 
 SELF = "self"
@@ -41,7 +42,7 @@ class MentionRules:
             window=int(config["window"]),
             bridges=words("bridges"),
             other_people=words("other_people"),
-            first_person=words("first_person"),
+            first_person=first_person.words(config["first_person"]),
             clause_breaks=words("clause_breaks"),
             other_after=tuple(tuple(p.lower().split()) for p in config["other_after"]),
         )

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+from kat import first_person
 from kat.entity_patterns import iter_terms, load_term_list
 from kat.normalise import Normaliser, default_normaliser
 from kat.paths import content_dir
@@ -62,7 +63,7 @@ class Router:
         self.normalise = normaliser or default_normaliser()
         self.nlp = nlp or blank_english()
         vocab = self.nlp.vocab
-        self.first_person = {str(w).lower() for w in config["first_person"]}
+        self.first_person = set(first_person.words(config["first_person"]))
         self.clinical = IndexedMatcher(vocab)
         for topic, spec in config["clinical"].items():
             for mode in ("always", "personal"):
