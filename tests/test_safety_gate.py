@@ -17,9 +17,19 @@ from components.safety_gate import SafetyGate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def shipped_config() -> Dict[str, Any]:
+    """The gate's settings as config.yml ships them (the 0.7 crisis threshold), not
+    the component's defaults."""
+    import yaml
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    [entry] = [c for c in pipeline if c["name"].endswith("SafetyGate")]
+    return {k: v for k, v in entry.items() if k != "name"}
+
+
 @pytest.fixture(scope="module")
 def gate() -> SafetyGate:
-    return SafetyGate({})
+    return SafetyGate(shipped_config())
 
 
 def gated(
@@ -94,7 +104,8 @@ def test_a_phone_number_is_never_a_clinical_question(gate: SafetyGate) -> None:
 
 
 def test_plain_english_is_left_to_the_nlu(gate: SafetyGate) -> None:
-    assert final_intent(gated(gate, "what is ketamine?", nlu_intent="faq")) == "faq"
+    sure = gated_faq(gate, "what is ketamine?", "what_is_ketamine", 0.99)
+    assert final_intent(sure) == "faq"
     assert final_intent(gated(gate, "Jane Doe", nlu_intent="nlu_fallback")) == (
         "nlu_fallback"
     )
@@ -306,3 +317,31 @@ def test_the_gate_requires_a_classifier_and_the_clinical_entities_before_it() ->
         ]
         + gate
     )
+
+
+def test_the_shipped_threshold_is_the_one_tested() -> None:
+    assert shipped_config()["nlu_crisis_threshold"] == 0.7
+    assert SafetyGate(shipped_config()).config["nlu_crisis_threshold"] == 0.7
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # No reviewed pattern matches these (test_no_pattern_catches_them): only the
+        # NLU's crisis probability, with a risk word, makes them crisis.
+        "honestly thinking the bridge on 5th street is the answer tonight",
+        "been looking at the pills in the cabinet for an hour",
+    ],
+)
+def test_the_nlu_crisis_path_decides_what_the_patterns_miss(
+    gate: SafetyGate, text: str
+) -> None:
+    """Fails if the NLU crisis branch is switched off, or its threshold is the
+    component's default (0.9) instead of the shipped 0.7."""
+    assert not gate.detector.assess(text).is_crisis  # the patterns alone miss it
+    assert gate.detector.has_risk_words(text)
+    message = gated(gate, text, nlu_intent="crisis", nlu_conf=0.75)
+    assert final_intent(message) == "crisis"
+    assert message.get("intent")["safety_gate"]["source"] == "nlu"
+    below = gated(gate, text, nlu_intent="crisis", nlu_conf=0.5)
+    assert final_intent(below) != "crisis"
