@@ -11,7 +11,9 @@ state (open hand-offs, forms).
 
 "Calm reply": HTTP 200 (or, for a body that is not a JSON object at all, a 400 with a
 JSON explanation), at least one message, every message with non-empty text, and no
-internals (tracebacks, unfilled {placeholders}, "None").
+internals (tracebacks, unfilled {placeholders}, "None"). Not the channel's apology for
+a failure: every channel turns a crash into a polite reply, so the test also fails on
+that reply and on any failure line in the server's log.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kat.channel_replies import failure_reply, rate_limited_reply
 from tests.e2e.harness import Servers, texts
 
 pytestmark = pytest.mark.e2e
@@ -112,12 +115,34 @@ FORBIDDEN_IN_REPLIES = ("Traceback", "Exception", "{clinic_", "None", "500 mg")
 
 
 def assert_calm(messages: Any) -> None:
+    """A calm reply from the assistant itself: not the channel's apology for a failure
+    (a crash answered politely is still a crash), nor its rate-limit reply."""
     assert isinstance(messages, list) and messages, f"no reply: {messages!r}"
     for message in messages:
         text = message.get("text") if isinstance(message, dict) else None
         assert isinstance(text, str) and text.strip(), f"empty message: {message!r}"
         for bad in FORBIDDEN_IN_REPLIES:
             assert bad not in text, f"{bad!r} in reply: {text[:200]!r}"
+        assert text != failure_reply(), "the assistant failed (the channel apologised)"
+        assert text != rate_limited_reply(), "rate-limited: the fuzz measured nothing"
+
+
+# Lines that mean a message failed or was refused, whatever the patient was told.
+FAILURE_LOG_LINES = (
+    "message failed",
+    "Traceback",
+    "Exception occurred",
+    "unacceptable sender id",
+    "calm reply not delivered",
+)
+
+
+def assert_nothing_failed_in_the_log(servers: Servers) -> None:
+    logged = servers.log_tail("rasa", 1_000_000)
+    found = [
+        line for line in logged.splitlines() if any(f in line for f in FAILURE_LOG_LINES)
+    ]
+    assert found == [], found[:10]
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +192,7 @@ def test_rest_fuzz(fuzz_servers: Servers) -> None:
     finally:
         pool.shutdown()
     assert sent[0] >= REST_CASES
+    assert_nothing_failed_in_the_log(fuzz_servers)
     print(f"REST fuzz: {sent[0]} messages, all answered calmly")
 
 
@@ -303,6 +329,7 @@ def test_socketio_fuzz(fuzz_servers: Servers) -> None:
     problems = asyncio.run(run())
     assert problems == []
     assert len(texts_) >= SOCKETIO_CASES
+    assert_nothing_failed_in_the_log(fuzz_servers)
     print(f"socket.io fuzz: {len(texts_)} messages over {len(chunks)} sessions, all calm")
 
 
