@@ -151,14 +151,37 @@ def test_helm_values_take_credentials_from_secrets(path: Path) -> None:
             ref = entry["valueFrom"]["secretKeyRef"]
             assert ref["name"] and ref["key"]
     # Nowhere else a literal password or token: only ${ENV} or $(ENV) references.
+    assert literal_credentials(values) == [], path.name
+
+
+def literal_credentials(values: Any) -> List[str]:
+    """Where a key naming a password, token or secret (any spelling: ``apiToken``,
+    ``X-KAT-Action-Token``, ``session_secret``) holds a literal instead of a reference."""
+    found = []
     for where, value in walk(values):
         key = where.rsplit(".", 1)[-1]
-        if isinstance(value, str) and re.fullmatch(
-            r"(?i)\w*(password|token|secret)", key
+        if (
+            isinstance(value, str)
+            and re.search(r"(?i)password|token|secret", key)
+            and not re.search(r"(?i)name$", key)  # the name of a Kubernetes secret
+            and not re.fullmatch(r"\$\{[A-Z_]+\}|\$\([A-Z_]+\)", value)
         ):
-            assert re.fullmatch(
-                r"\$\{[A-Z_]+\}|\$\([A-Z_]+\)", value
-            ), f"{path.name}{where} is a literal credential"
+            found.append(where)
+    return found
+
+
+def test_the_secret_scan_sees_every_spelling_of_a_credential_key() -> None:
+    """Issue 16: a hyphenated header name with a literal token passed the scan."""
+    values = {
+        "headers": {"X-KAT-Action-Token": "abc123", "X-Request-Id": "fine"},
+        "auth": {"apiToken": "literal", "session_secret": "${KAT_WEB_SESSION_SECRET}"},
+        "db": {"password": "$(DB_PASSWORD)"},
+        "tls": [{"secretName": "kat-tls"}],
+    }
+    assert sorted(literal_credentials(values)) == [
+        ".auth.apiToken",
+        ".headers.X-KAT-Action-Token",
+    ]
 
 
 def test_rasa_values_use_the_production_stores() -> None:
