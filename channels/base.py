@@ -143,6 +143,12 @@ class PatientChannel(InputChannel):
 
     _app: Optional[Sanic] = None
 
+    @classmethod
+    def webhook_path(cls) -> Optional[str]:
+        """Where the provider sends its webhooks (Rasa serves each channel's
+        blueprint under /webhooks/<name>/); scripts/make_credentials.py prints it."""
+        return f"/webhooks/{cls.name()}/webhook"
+
     def patient_blueprint(self, blueprint: Blueprint) -> Blueprint:
         """``blueprint`` as the channel returns it: with the app's error handlers
         (components/http_errors.py), and knowing the app, whose agent reads long

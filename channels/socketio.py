@@ -119,6 +119,10 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
         self.redis_url = redis_url or None
         self.redis_channel = redis_channel or None
 
+    @classmethod
+    def webhook_path(cls) -> Optional[str]:
+        return None  # a socket.io endpoint the widget opens, not a provider's webhook
+
     def get_output_channel(self) -> Optional[OutputChannel]:
         # Replies sent through Rasa's HTTP API (staff replies) to web:<session id>
         # go to the session's room.

@@ -10,23 +10,26 @@ environment itself), so no secret is written to disk.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# Where each provider is told to send its webhooks (Rasa serves /webhooks/<name>/webhook).
-WEBHOOK_PATHS = {
-    "channels.rest.RestInput": "/webhooks/rest/webhook",
-    "channels.twilio.TwilioInput": "/webhooks/twilio/webhook",
-    "channels.messenger.MessengerInput": "/webhooks/facebook/webhook",
-    "channels.slack.SlackInput": "/webhooks/slack/webhook",
-    "channels.telegram.TelegramInput": "/webhooks/telegram/webhook",
-}
+
+
+def webhook_path(class_path: str) -> Optional[str]:
+    """Where the provider is told to send its webhooks: the channel class says
+    (channels/base.py ``PatientChannel.webhook_path``); None for the web chat."""
+    module, _, name = class_path.rpartition(".")
+    channel = getattr(importlib.import_module(module), name)
+    path = getattr(channel, "webhook_path", None)
+    return path() if callable(path) else None
+
 
 # Settings a channel works without: Slack's channel filter (unset: the bot answers in
 # any channel it is in), the web chat's Redis (unset: one Rasa server), REST's issued
@@ -80,8 +83,9 @@ def main() -> None:
     target.write_text(yaml.safe_dump({k: v for k, v in kept.items()}, sort_keys=False))
     print("==> Channels on: " + ", ".join(kept))
     for name in kept:
-        if name in WEBHOOK_PATHS:
-            print(f"    {name}: POST {WEBHOOK_PATHS[name]}")
+        path = webhook_path(name)
+        if path:
+            print(f"    {name}: POST {path}")
     for line in skipped:
         print(f"    off: {line}")
 

@@ -88,3 +88,16 @@ def test_optional_settings_are_left_out_when_unset_and_kept_when_set() -> None:
     kept, skipped = active_channels(template(), {"KAT_WEB_ORIGINS": "https://a.example"})
     assert name not in kept
     assert any("KAT_WEB_SESSION_SECRET" in line for line in skipped)
+
+
+def test_webhook_paths_come_from_the_channel_classes() -> None:
+    from make_credentials import webhook_path
+
+    assert webhook_path("channels.rest.RestInput") == "/webhooks/rest/webhook"
+    assert webhook_path("channels.twilio.TwilioInput") == "/webhooks/twilio/webhook"
+    assert webhook_path("channels.messenger.MessengerInput") == (
+        "/webhooks/facebook/webhook"
+    )
+    assert webhook_path("channels.slack.SlackInput") == "/webhooks/slack/webhook"
+    assert webhook_path("channels.telegram.TelegramInput") == "/webhooks/telegram/webhook"
+    assert webhook_path("channels.socketio.SocketIOInput") is None
