@@ -352,7 +352,7 @@ def test_non_text_messages_read_as_on_the_rest_channel(stack: Dict[str, Any]) ->
             time.sleep(0.3)  # the rest of this reply
         said = [
             e.get("text")
-            for e in servers.tracker(session)["events"]
+            for e in servers.tracker(session, "socketio")["events"]
             if e["event"] == "user"
         ]
         assert said == ["42", "", "", ""]
