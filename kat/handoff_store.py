@@ -33,6 +33,18 @@ REASONS = (
     "assistant_unavailable",
 )
 STATUSES = ("open", "claimed", "resolved")
+# A ticket's life: open -> claimed -> resolved (or open -> resolved). A resolved ticket
+# stays resolved: later messages start a new one. set_status refuses anything else.
+TRANSITIONS: Dict[str, tuple] = {
+    "open": ("claimed", "resolved"),
+    "claimed": ("resolved",),
+    "resolved": (),
+}
+
+
+class IllegalTransition(ValueError):
+    """A status change the ticket's life does not allow (TRANSITIONS)."""
+
 
 metadata = sa.MetaData()
 tickets = sa.Table(
@@ -319,13 +331,23 @@ class HandoffStore:
         return due
 
     def set_status(self, ticket_id: str, status: str) -> None:
+        """Move a ticket to ``status``; IllegalTransition if its life does not allow
+        it from the status it has (decided in one conditional UPDATE)."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
+        allowed_from = [old for old, new in TRANSITIONS.items() if status in new]
         with self.engine.begin() as conn:
-            conn.execute(
+            result = conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket_id)
+                .where(tickets.c.status.in_(allowed_from))
                 .values(status=status, updated_at=utcnow())
+            )
+        if not result.rowcount:
+            current = self.get(ticket_id)
+            raise IllegalTransition(
+                f"ticket {ticket_id}: {current.status if current else 'missing'} -> "
+                f"{status} is not allowed"
             )
 
     def claim(self, ticket_id: str, user: str, take_over: bool = False) -> Claim:

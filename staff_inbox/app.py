@@ -14,7 +14,7 @@ from sanic.request import Request
 
 from kat.api_token import auth_header, secret_from_env
 from kat.conversation_id import url_segment
-from kat.handoff_store import HandoffStore, Ticket, default_store
+from kat.handoff_store import HandoffStore, IllegalTransition, Ticket, default_store
 from kat.notify import retry_failed
 from staff_inbox import csrf
 from staff_inbox.auth import StaffAuth
@@ -341,11 +341,26 @@ def create_app(
             ticket = outcome.ticket
         return ticket, held_by_another(ticket, action)
 
+    def closed(ticket: Ticket) -> Any:
+        """The 409 for an action on a resolved ticket, else None: a resolved ticket
+        is never claimed, answered or resolved again (kat.handoff_store.TRANSITIONS);
+        the patient's next message opens a new one."""
+        if ticket.status != "resolved":
+            return None
+        return response.json(
+            {
+                "error": "this ticket is resolved; a new message from the patient opens a new one"
+            },
+            status=409,
+        )
+
     @app.post("/api/tickets/<ticket_id>/claim")
     async def claim(request: Request, ticket_id: str) -> Any:
-        user, _, error = staff_and_ticket(request, ticket_id)
+        user, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
+        if closed(ticket):
+            return closed(ticket)
         take_over = flag_field(request.ctx.body, "take_over")
         try:
             outcome = store.claim(ticket_id, user, take_over=take_over)
@@ -379,6 +394,8 @@ def create_app(
             return response.json(
                 {"error": f"reply must be 1-{MAX_REPLY} characters"}, status=400
             )
+        if closed(ticket):
+            return closed(ticket)
         ticket, refused = hold(user, ticket, "reply to it")
         if refused:
             return refused
@@ -393,21 +410,37 @@ def create_app(
             logger.warning(
                 "reply to ticket %s not delivered: %s", ticket_id, type(exc).__name__
             )
-            return response.json(
-                {"error": "the assistant could not deliver the reply"}, status=502
+            # Kept on the ticket as not delivered: staff see what did not reach the
+            # patient, and the inbox never says "sent" for it.
+            store.append_messages(
+                ticket_id,
+                [{"from": "staff", "text": text, "time": None, "delivered": False}],
             )
-        store.append_messages(ticket_id, [{"from": "staff", "text": text, "time": None}])
-        return response.json({"ok": True})
+            return response.json(
+                {
+                    "error": "the assistant could not deliver the reply",
+                    "delivered": False,
+                },
+                status=502,
+            )
+        store.append_messages(
+            ticket_id, [{"from": "staff", "text": text, "time": None, "delivered": True}]
+        )
+        return response.json({"ok": True, "delivered": True})
 
     @app.post("/api/tickets/<ticket_id>/resolve")
     async def resolve(request: Request, ticket_id: str) -> Any:
         user, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
+        if closed(ticket):
+            return closed(ticket)
         ticket, refused = hold(user, ticket, "resolve it")
         if refused:
             return refused
-        store.set_status(ticket_id, "resolved")
+        # Rasa first: the assistant takes over again only when told (staff_resolved).
+        # If that fails, the ticket stays as it was, so that it is not marked resolved
+        # while the assistant still waits for a person.
         try:
             await rasa.trigger(
                 ticket.conversation_id, "staff_resolved", {}, ticket.channel
@@ -416,7 +449,18 @@ def create_app(
             logger.warning(
                 "hand-back for ticket %s failed: %s", ticket_id, type(exc).__name__
             )
-            return response.json({"ok": True, "patient_told": False})
+            return response.json(
+                {
+                    "ok": False,
+                    "patient_told": False,
+                    "error": "the assistant could not be told; the ticket stays open",
+                },
+                status=502,
+            )
+        try:
+            store.set_status(ticket_id, "resolved")
+        except IllegalTransition:  # resolved meanwhile by the same user elsewhere
+            pass
         return response.json({"ok": True, "patient_told": True})
 
     async def retry_notifications() -> None:

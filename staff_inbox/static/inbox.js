@@ -76,7 +76,12 @@ async function openTicket(id) {
   const owner = el("p", holder, "claimer"); owner.id = "claimer";
   detail.append(owner);
   if (t.contact) detail.append(el("p", `Contact: ${Object.values(t.contact).join(" · ")}`));
-  for (const m of t.transcript) detail.append(el("div", `${m.from}: ${m.text}`, `msg ${m.from}`));
+  for (const m of t.transcript) {
+    // A staff reply that did not reach the patient says so: never shown as sent.
+    const failed = m.from === "staff" && m.delivered === false;
+    detail.append(el("div", `${m.from}${failed ? " (NOT DELIVERED)" : ""}: ${m.text}`,
+      `msg ${m.from}${failed ? " not-delivered" : ""}`));
+  }
   // Only the claimer replies or resolves; someone else's ticket is taken over only
   // on purpose (the server records and logs it).
   const other = t.claimed_by && t.claimed_by !== me ? t.claimed_by : null;
@@ -92,7 +97,8 @@ async function openTicket(id) {
   const send = el("button", "Send reply"); send.id = "send-reply";
   send.addEventListener("click", async () => {
     const result = await api(`/api/tickets/${id}/reply`, { text: box.value });
-    if (result.error) alert(result.error); else { box.value = ""; openTicket(id); refresh(); }
+    if (result.error) alert(`Not delivered: ${result.error}`); else box.value = "";
+    openTicket(id); refresh();
   });
   const resolve = el("button", "Resolve and hand back to the assistant");
   resolve.addEventListener("click", async () => {
