@@ -212,8 +212,14 @@ class PatientChannel(InputChannel):
                 logger.warning("%s: client over its rate limit, message refused", channel)
                 await self._send_calm(output, conversation, rate_limited_reply())
                 return
+            text = message.text or ""
+            if len(text) > READ_IN_THREAD_CHARS * 16:
+                # Repairing and cutting a huge text takes the loop's time too.
+                text = await asyncio.to_thread(lambda: cap_text(message_text(text)))
+            else:
+                text = cap_text(message_text(text))
             clean = UserMessage(
-                cap_text(message_text(message.text)),
+                text,
                 output,
                 conversation,
                 input_channel=channel,

@@ -29,6 +29,7 @@ The name stays ``rest`` (webhook ``/webhooks/rest/webhook``), so clients don't c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import OrderedDict
@@ -54,6 +55,8 @@ logger = logging.getLogger(__name__)
 # Staff replies kept for REST conversations that have not written since.
 MAX_PENDING_CONVERSATIONS = 10_000
 MAX_PENDING_PER_CONVERSATION = 20
+# Bodies larger than this are decoded in a worker thread.
+LARGE_BODY_BYTES = 64 * 1024
 
 
 def parse_body(raw: bytes) -> Optional[Dict[str, Any]]:
@@ -129,7 +132,15 @@ class RestInput(PatientChannel, rasa_rest.RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = parse_body(request.body or b"")
+            raw = request.body or b""
+            # A large body is decoded in a worker thread, as a long message is read
+            # (channels/base.py): a megabyte of JSON is milliseconds of other
+            # patients' time otherwise.
+            body = (
+                await asyncio.to_thread(parse_body, raw)
+                if len(raw) > LARGE_BODY_BYTES
+                else parse_body(raw)
+            )
             if body is None:
                 return response.json(
                     {"error": 'Send a JSON object: {"sender": "...", "message": "..."}'},

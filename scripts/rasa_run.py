@@ -94,6 +94,11 @@ def main(args: Optional[List[str]] = None) -> None:
     # sanic-jwt accepts a token for 180 s after it expired; ours live 5 minutes and
     # clocks here agree, so a few seconds (Sanic reads SANIC_* variables into its config).
     os.environ.setdefault("SANIC_SANIC_JWT_LEEWAY", str(JWT_LEEWAY_SECONDS))
+    # A long message is read in a worker thread (channels/base.py); the event loop then
+    # waits for the GIL each time it resumes, up to Python's switch interval (5 ms),
+    # many times per request. 1 ms lets other patients' requests through sooner
+    # (benchmarks/bench_long_messages.py; docs/performance.md).
+    sys.setswitchinterval(float(os.environ.get("KAT_GIL_SWITCH_SECONDS", "0.001")))
     sys.path[:] = without_folder(sys.path, Path(__file__).parent)
     from kat.quiet import quiet_warnings
 
