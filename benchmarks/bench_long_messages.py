@@ -29,8 +29,6 @@ import uuid
 from pathlib import Path
 from typing import List
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_load import percentile  # noqa: E402
@@ -41,8 +39,8 @@ PATIENT_MESSAGES = ["hi", "what are the side effects", "how much does it cost"]
 
 
 def timed_say_from(servers: Servers, source: str, sender: str, text: str) -> float:
-    """As timed_say, from another local address (the flooding client is another
-    client to the rate limiter than the patient)."""
+    """Milliseconds for one REST message and its reply, sent from a local address of
+    its own (to the rate limiter, each address is one client)."""
     host, port = servers.rasa_url.removeprefix("http://").split(":")
     started = time.perf_counter()
     connection = http.client.HTTPConnection(
@@ -56,17 +54,6 @@ def timed_say_from(servers: Servers, source: str, sender: str, text: str) -> flo
         connection.getresponse().read()
     finally:
         connection.close()
-    return (time.perf_counter() - started) * 1000
-
-
-def timed_say(servers: Servers, sender: str, text: str) -> float:
-    started = time.perf_counter()
-    reply = requests.post(
-        f"{servers.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": text},
-        timeout=120,
-    )
-    reply.raise_for_status()
     return (time.perf_counter() - started) * 1000
 
 

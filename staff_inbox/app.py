@@ -359,8 +359,9 @@ def create_app(
         user, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
-        if closed(ticket):
-            return closed(ticket)
+        refusal = closed(ticket)
+        if refusal:
+            return refusal
         take_over = flag_field(request.ctx.body, "take_over")
         try:
             outcome = store.claim(ticket_id, user, take_over=take_over)
@@ -394,8 +395,9 @@ def create_app(
             return response.json(
                 {"error": f"reply must be 1-{MAX_REPLY} characters"}, status=400
             )
-        if closed(ticket):
-            return closed(ticket)
+        refusal = closed(ticket)
+        if refusal:
+            return refusal
         ticket, refused = hold(user, ticket, "reply to it")
         if refused:
             return refused
@@ -433,8 +435,9 @@ def create_app(
         user, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
-        if closed(ticket):
-            return closed(ticket)
+        refusal = closed(ticket)
+        if refusal:
+            return refusal
         ticket, refused = hold(user, ticket, "resolve it")
         if refused:
             return refused
