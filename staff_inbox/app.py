@@ -327,7 +327,11 @@ def create_app(
 
     def hold(user: str, ticket: Ticket, action: str) -> Tuple[Ticket, Any]:
         """(the ticket, None) when ``user`` holds it — claiming it first if nobody
-        does — else (the ticket, the 409 to send)."""
+        does — else (the ticket, the 409 to send). A resolved ticket is held by
+        nobody (``closed``)."""
+        refusal = closed(ticket)
+        if refusal:
+            return ticket, refusal
         if ticket.claimed_by == user:
             return ticket, None
         if ticket.claimed_by is None:
@@ -395,9 +399,6 @@ def create_app(
             return response.json(
                 {"error": f"reply must be 1-{MAX_REPLY} characters"}, status=400
             )
-        refusal = closed(ticket)
-        if refusal:
-            return refusal
         ticket, refused = hold(user, ticket, "reply to it")
         if refused:
             return refused
@@ -435,9 +436,6 @@ def create_app(
         user, ticket, error = staff_and_ticket(request, ticket_id)
         if error:
             return error
-        refusal = closed(ticket)
-        if refusal:
-            return refusal
         ticket, refused = hold(user, ticket, "resolve it")
         if refused:
             return refused

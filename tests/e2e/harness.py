@@ -305,7 +305,12 @@ class Servers:
         self, sender: str, channel: str = "rest"
     ) -> List[str]:
         """Names of what the bot did for the latest message (utter_faq/<topic> resolved)."""
-        events = self.tracker(sender, channel)["events"]
+        return self.bot_actions_of(self.conversation(sender, channel))
+
+    def bot_actions_of(self, conversation_id: str) -> List[str]:
+        """As bot_actions_after_last_user, for a conversation id as it is (Rasa's
+        callback channel keeps the sender as the id, without a namespace)."""
+        events = self.tracker_of(conversation_id)["events"]
         last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
         names: List[str] = []
         for event in events[last_user + 1 :]:

@@ -81,25 +81,6 @@ def login(servers: Servers) -> requests.Session:
     return session
 
 
-def bot_actions_after_last_user(servers: Servers, conversation_id: str) -> List[str]:
-    """As Servers.bot_actions_after_last_user, by the conversation id as it is: Rasa's
-    callback channel keeps the sender as the id (no namespace, unlike the project's
-    channels)."""
-    events = servers.tracker_of(conversation_id)["events"]
-    last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
-    names: List[str] = []
-    for event in events[last_user + 1 :]:
-        if event["event"] == "bot":
-            utter = (event.get("metadata") or {}).get("utter_action")
-            if utter:
-                names.append(utter)
-        elif event["event"] == "action":
-            name = event.get("name") or ""
-            if name != "action_listen" and not name.startswith("utter_"):
-                names.append(name)
-    return names
-
-
 def tickets_of(
     staff: requests.Session, servers: Servers, sender: str
 ) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
@@ -179,7 +160,7 @@ def test_clinical_question_reaches_a_person_and_back(setup: Dict[str, Any]) -> N
     deadline = time.monotonic() + 30
     while len(phone.posts) == before and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert bot_actions_after_last_user(servers, sender) == ["utter_faq/what_is_ketamine"]
+    assert servers.bot_actions_of(sender) == ["utter_faq/what_is_ketamine"]
 
 
 def test_authorisation(setup: Dict[str, Any]) -> None:
