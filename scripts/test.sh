@@ -11,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$KAT_ROOT/scripts/lib.sh"
 cd "$KAT_ROOT"
 bash scripts/setup.sh test
+bash scripts/ensure_services.sh
 B="$KAT_VENV/bin"
 STARTED=$SECONDS
 step() { printf '\n\033[1m==> %s\033[0m (at %ss)\n' "$*" "$((SECONDS - STARTED))"; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -97,3 +98,22 @@ def rasa_originals() -> Iterator[None]:
     from components import speedups
 
     speedups.uninstall()
+
+
+def in_ci() -> bool:
+    """CI sets CI=true (.ci/run); there every service and file a test needs is there."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """With CI=true a skipped test fails, with the skip's reason: in CI, PostgreSQL,
+    Redis, RabbitMQ, Chromium and ../shared are all there (.ci/run checks them
+    first), so a skip can only hide a test that did not run. Elsewhere a missing
+    service still skips, with its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI=true), which counts as a failure: {reason}"
