@@ -183,7 +183,7 @@ class ActionAddToHandoff(Action):
             ticket = store.open_ticket_for(tracker.sender_id)
             if ticket is None:
                 return []
-            crisis = "crisis" in [
+            crisis = bool(tracker.get_slot("earlier_crisis")) or "crisis" in [
                 (e.get("parse_data") or {}).get("intent", {}).get("name")
                 for e in tracker.events
                 if e.get("event") == "user"

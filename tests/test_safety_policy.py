@@ -213,3 +213,35 @@ def test_a_general_question_instead_of_the_consent_answer_is_acknowledged() -> N
     t.update(ActionExecuted("action_deactivate_loop"))
     t.update(ActiveLoop(None))
     assert next_safety_action(t) == "action_handoff"  # added, and acknowledged
+
+
+def restored_tracker(events: List[Event]) -> DialogueStateTracker:
+    """A tracker with the slots action_session_start restores (domain.yml)."""
+    from rasa.shared.core.slots import BooleanSlot
+
+    slots = [
+        BooleanSlot(name, mappings=[{"type": "custom"}])
+        for name in ("earlier_crisis", "handoff_active")
+    ]
+    return DialogueStateTracker.from_events("patient", events, slots=slots)
+
+
+def test_a_crisis_in_an_earlier_session_still_gets_the_crisis_followup() -> None:
+    """A new session (kat/session_context.py restored earlier_crisis and the open
+    ticket): "I already took them" is answered as right after the crisis."""
+    events: List[Event] = [
+        SlotSet("earlier_crisis", True),
+        SlotSet("handoff_active", True),
+        listen(),
+        user("faq"),
+    ]
+    assert next_safety_action(restored_tracker(events)) == "utter_crisis_followup"
+    events.append(ActionExecuted("utter_crisis_followup"))
+    assert next_safety_action(restored_tracker(events)) == "action_add_to_handoff"
+    # Without the restored slot the same session is a fresh chat.
+    assert next_safety_action(restored_tracker(events[2:4])) is None
+
+
+def test_an_open_ticket_from_an_earlier_session_still_gets_the_message() -> None:
+    events: List[Event] = [SlotSet("handoff_active", True), listen(), user("greet")]
+    assert next_safety_action(restored_tracker(events)) == "action_handoff"
