@@ -17,6 +17,10 @@ Rasa builds them through the ORM on every message, and on a 2-core machine that 
 work (query compilation, cache keys, unit of work) was over a quarter of the Rasa
 server's CPU per message (docs/performance.md). Same rows, same order, same session
 semantics; ``tests/test_tracker_store.py`` checks both stores read each other's data.
+
+Unlike Rasa's store, once the contact form is over it rewrites the stored events that
+hold the patient's name and contact details: those live on the ticket only
+(kat/event_privacy.py; tests/test_tracker_store.py, tests/e2e/test_personal_data_e2e.py).
 """
 
 from __future__ import annotations
@@ -33,10 +37,11 @@ from rasa.core.tracker_store import (
     create_engine_kwargs,
     ensure_schema_exists,
 )
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from kat.event_privacy import CONTACT_SLOTS, contact_values, masked
 from kat.paths import make_private
 
 logger = logging.getLogger(__name__)
@@ -71,6 +76,13 @@ _LATEST_SESSION = (
 SELECT_SESSION_EVENTS = "SELECT e.data " + _LATEST_SESSION + " ORDER BY e.id"
 COUNT_SESSION_EVENTS = "SELECT COUNT(*) " + _LATEST_SESSION
 SELECT_ALL_EVENTS = "SELECT data FROM events WHERE sender_id = :sender_id ORDER BY id"
+# The rows that can hold the contact form's answers (kat/event_privacy.py).
+SELECT_MASKABLE_EVENTS = (
+    "SELECT id, data FROM events WHERE sender_id = :sender_id "
+    "AND type_name IN ('user', 'slot')"
+)
+UPDATE_EVENT_DATA = "UPDATE events SET data = :data WHERE id = :id"
+CONTACT_FORM = "handoff_contact_form"
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
@@ -107,6 +119,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self._select_events = sa.text(SELECT_SESSION_EVENTS)
         self._select_all_events = sa.text(SELECT_ALL_EVENTS)
         self._count_events = sa.text(COUNT_SESSION_EVENTS)
+        self._select_maskable = sa.text(SELECT_MASKABLE_EVENTS)
+        self._update_data = sa.text(UPDATE_EVENT_DATA)
         with self.session_scope() as session:
             ensure_schema_exists(session)  # Rasa checks this on every request
 
@@ -138,6 +152,30 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             ]
             if rows:
                 connection.execute(self._insert, rows)
+            self._mask_contact_details(connection, tracker)
+
+    def _mask_contact_details(
+        self, connection: sa.engine.Connection, tracker: DialogueStateTracker
+    ) -> None:
+        """Once the contact form is over, its answers leave the stored events: they
+        live on the ticket only (kat/event_privacy.py). Rewrites only the rows that
+        hold them, in the transaction that saved the turn."""
+        if tracker.active_loop_name == CONTACT_FORM:
+            return
+        values = contact_values(
+            {"event": "slot", "name": e.key, "value": e.value}
+            for e in tracker.events
+            if isinstance(e, SlotSet) and e.key in CONTACT_SLOTS and e.value
+        )
+        if not values:
+            return
+        rows = connection.execute(self._select_maskable, self._params(tracker.sender_id))
+        for row_id, data in rows.fetchall():
+            clean = masked(json.loads(data), values)
+            if clean is not None:
+                connection.execute(
+                    self._update_data, {"id": row_id, "data": json.dumps(clean)}
+                )
 
     @staticmethod
     def _params(sender_id: Text) -> Dict[str, Any]:

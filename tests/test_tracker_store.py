@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from components.tracker_store import ResilientSQLTrackerStore
+from kat.event_privacy import MASK
 from tests import services
 from tests.conftest import ROOT
 
@@ -218,3 +219,69 @@ async def test_postgresql_rows_match_rasas_store(rasa_domain: Any, database: str
     finally:
         ours.engine.dispose()
         rasas.engine.dispose()
+
+
+# --- The contact form's answers leave the stored events (kat/event_privacy.py) --------
+
+
+def _contact_form_turns(domain: Any, sender: str, finished: bool) -> Any:
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [
+        UserUttered("can i talk to a person", {"name": "request_human"}),
+        ActionExecuted("handoff_contact_form"),
+        ActiveLoop("handoff_contact_form"),
+        UserUttered("yes", {"name": "affirm"}),
+        SlotSet("contact_consent", True),
+        UserUttered("Sam Lee", {"name": "nlu_fallback"}),
+        SlotSet("contact_name", "Sam Lee"),
+        UserUttered("+1 415 555 0199", {"name": "nlu_fallback"}),
+        SlotSet("contact_details", "+1 415 555 0199"),
+    ]
+    if finished:
+        events += [
+            ActiveLoop(None),
+            ActionExecuted("action_save_handoff_contact"),
+            SlotSet("contact_name", None),
+            SlotSet("contact_details", None),
+        ]
+    return DialogueStateTracker.from_events(sender, events, slots=domain.slots)
+
+
+async def _check_contact_masking(store: Any, domain: Any) -> None:
+    sender = f"contact-{uuid.uuid4().hex}"
+
+    def stored() -> str:
+        with store.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender}
+            ).fetchall()
+        return " ".join(data for (data,) in rows)
+
+    # While the form runs, it needs the answers: they are kept.
+    await store.save(_contact_form_turns(domain, sender, finished=False))
+    assert "Sam Lee" in stored() and "555 0199" in stored()
+    # Once it is over, no stored row holds them.
+    await store.save(_contact_form_turns(domain, sender, finished=True))
+    assert "Sam Lee" not in stored() and "555 0199" not in stored()
+    tracker = await store.retrieve(sender)
+    texts = [e.text for e in tracker.events if e.type_name == "user"]
+    assert texts == ["can i talk to a person", "yes", MASK, MASK]
+    assert tracker.get_slot("contact_name") is None
+    assert tracker.get_slot("contact_consent") is True
+
+
+async def test_sqlite_store_masks_the_contact_form_answers(
+    rasa_domain: Any, tmp_path: Any
+) -> None:
+    ours, _ = _sqlite_stores(rasa_domain, tmp_path)
+    await _check_contact_masking(ours, rasa_domain)
+
+
+async def test_postgresql_store_masks_the_contact_form_answers(
+    rasa_domain: Any, database: str
+) -> None:
+    await _check_contact_masking(
+        _store(ResilientSQLTrackerStore, rasa_domain, database), rasa_domain
+    )

@@ -23,7 +23,9 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from kat.event_privacy import MASK
 from kat.handoff_store import HandoffStore
 from tests import services
 from tests.e2e.harness import MODEL, RawClient, Servers, eventually, texts
@@ -190,28 +192,46 @@ def test_one_conversation_across_two_servers(cluster: Cluster) -> None:
         "it's a bit better now",
     ]
 
-    # Both servers see the whole conversation, in order.
+    # Both servers see the whole conversation, in order; the contact form's answers
+    # are on the ticket only (kat/event_privacy.py).
     expected = [
         "can i talk to a human please",
         "yes",
-        "Sam Lee",
-        "sam.lee@example.com",
+        MASK,
+        MASK,
         "i've been dizzy since my session yesterday, is that normal?",
         "it's a bit better now",
     ]
     tracker_a, tracker_b = a.tracker(sender), b.tracker(sender)
     assert user_texts(tracker_a) == user_texts(tracker_b) == expected
     assert tracker_a["slots"]["contact_consent"] is True
+    assert tracker_a["slots"]["contact_name"] is None
     assert tracker_b["slots"]["handoff_ticket_id"] == ticket.id
+    with store.engine.connect() as conn:  # the tracker's rows in PostgreSQL
+        rows = conn.execute(
+            sa.text("SELECT data FROM events WHERE sender_id = :s"),
+            {"s": a.conversation(sender)},
+        ).fetchall()
+    assert len(rows) > 20
+    assert not any("Sam Lee" in d or "sam.lee@" in d for (d,) in rows)
 
-    # Every user message and every bot reply reached RabbitMQ, from both servers.
+    # Every user message and every bot reply reached RabbitMQ, from both servers,
+    # without its text (components/event_broker.py) and without the contact details.
     events = consume_events(cluster.queue, a.conversation(sender))
-    assert [e["text"] for e in events if e["event"] == "user"] == expected
-    bot_texts = [e.get("text") or "" for e in events if e["event"] == "bot"]
-    tracker_bot = [
-        e.get("text") or "" for e in tracker_a["events"] if e["event"] == "bot"
+    users = [e for e in events if e["event"] == "user"]
+    assert [u["parse_data"]["intent"]["name"] for u in users] == [
+        (e["parse_data"]["intent"] or {}).get("name")
+        for e in tracker_a["events"]
+        if e["event"] == "user"
     ]
-    assert bot_texts == tracker_bot and len(bot_texts) >= len(expected)
+    assert len(users) == len(expected)
+    bots = [e for e in events if e["event"] == "bot"]
+    tracker_bots = [e for e in tracker_a["events"] if e["event"] == "bot"]
+    assert len(bots) == len(tracker_bots) >= len(expected)
+    published = json.dumps(events)
+    assert all("text" not in e for e in users + bots)
+    for private in ("Sam Lee", "sam.lee@", "dizzy", "a bit better", "Would you like"):
+        assert private not in published
 
 
 def test_staff_reply_through_the_other_server_reaches_the_web_chat(
