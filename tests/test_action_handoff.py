@@ -165,3 +165,72 @@ async def test_tickets_beyond_a_clients_limit_are_kept_as_a_suspected_flood(
     await asyncio.sleep(0.2)  # the notification threads
     assert sorted(notified) == sorted(t.id for t in tickets[:2])
     assert tickets[3].notification["status"] == "off"
+
+
+def gate_reading(text: str) -> Dict[str, Any]:
+    """What the NLU hands the dialogue for ``text``: the real safety gate
+    (components/safety_gate.py, content/safety/) over a classifier that had no idea."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.safety_gate import SafetyGate
+
+    guess = {"name": "nlu_fallback", "confidence": 0.3}
+    message = Message({"text": text, "intent": guess, "intent_ranking": [guess]})
+    SafetyGate({}).process([message])
+    return {"text": text, "intent": message.get("intent"), "entities": []}
+
+
+@pytest.mark.parametrize(
+    "text, reason, urgent",
+    [
+        # Acute symptoms after a session: the crisis patterns' medical emergency.
+        (
+            "since my session yesterday I've had chest pain and can't stop vomiting",
+            "crisis",
+            True,
+        ),
+        # Symptoms after a session that persist or worsen (routing_patterns.yml urgent).
+        (
+            "since my session yesterday i've been dizzy and it's getting worse",
+            "clinical_question",
+            True,
+        ),
+        (
+            "after my infusion on monday i still feel dizzy and sick",
+            "clinical_question",
+            True,
+        ),
+        # A passing symptom is a clinical question for a person, not an urgent one.
+        (
+            "i felt a bit dizzy after my session, is that normal?",
+            "clinical_question",
+            False,
+        ),
+    ],
+)
+async def test_a_post_session_symptom_opens_an_urgent_ticket(
+    tracker_factory: Any,
+    temp_store: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    reason: str,
+    urgent: bool,
+) -> None:
+    """From the words to the stored ticket: the real gate reads the message, the real
+    action opens the ticket in the real store (SQLite under tmp_path)."""
+    monkeypatch.delenv("KAT_NOTIFY_URL", raising=False)  # nobody is paged from a test
+    reading = gate_reading(text)
+    tracker = tracker_factory(
+        text=text,
+        sender_id="sms:+14155550100",
+        events=[{"event": "user", "text": text, "parse_data": reading}],
+    )
+    tracker.latest_message = reading
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, tracker, {})
+    ticket = temp_store.open_ticket_for("sms:+14155550100")
+    assert (ticket.reason, ticket.urgent) == (reason, urgent)
+    assert ticket.transcript[0]["text"] == text
+    assert ("utter_handoff_urgent" in responses(dispatcher)) is urgent
+    [listed] = temp_store.list_tickets()
+    assert listed.id == ticket.id and listed.urgent is urgent

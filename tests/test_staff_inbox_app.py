@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,14 +76,18 @@ async def running_inbox(tmp_path: Path, **app_kwargs: Any) -> AsyncIterator[Inbo
         name=f"inbox_{uuid.uuid4().hex}",
         **app_kwargs,
     )
+    # A socket of our own: Sanic reads port=0 as "8000" (``port or 8000``), which
+    # made every inbox of a test run share port 8000 with whatever else used it.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
     server = await app.create_server(
-        host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False
+        sock=sock, return_asyncio_server=True, access_log=False
     )
     assert server is not None
     await server.startup()
     await server.before_start()
     await server.after_start()
-    port = server.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = sock.getsockname()[1]
     try:
         yield Inbox(f"http://127.0.0.1:{port}", store, rasa, app)
     finally:
@@ -204,3 +210,124 @@ async def test_a_clients_suspected_floods_are_one_item_and_real_tickets_stay_apa
     assert flood["tickets"] == 27 and flood["urgent"] == 27
     assert flood["client_key"] == "abcdef0123456789" and flood["channels"] == ["rest"]
     assert len(everything["tickets"]) == 31
+
+
+def test_each_call_to_rasa_carries_a_fresh_short_lived_token_in_its_header() -> None:
+    import time
+
+    import jwt
+
+    secret = "j" * 40
+    receiver = Receiver()
+    failing = Receiver(fail_first=1)
+    try:
+        client = RasaClient(receiver.url, secret)
+        asyncio.run(client.trigger("sms:+1", "staff_reply", {"staff_message": "hi"}, "x"))
+        [post] = receiver.posts
+        scheme, token = post["headers"]["Authorization"].split(" ", 1)
+        claims = jwt.decode(token, secret, algorithms=["HS256"])
+        assert scheme == "Bearer" and claims["user"]["username"] == "staff-inbox"
+        assert claims["exp"] - time.time() <= 300
+        assert token not in post["path"] and "token" not in post["path"]
+        assert json.loads(post["body"]) == {
+            "name": "staff_reply",
+            "entities": {"staff_message": "hi"},
+        }
+        # Rasa refusing is an error the inbox reports, never a silent success.
+        with pytest.raises(RuntimeError, match="503"):
+            asyncio.run(RasaClient(failing.url, secret).trigger("c", "i", {}, "x"))
+    finally:
+        receiver.close()
+        failing.close()
+
+
+@pytest.mark.parametrize("secure", [False, True])
+async def test_the_login_cookies_are_secure_only_when_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secure: bool
+) -> None:
+    """KAT_INBOX_SECURE_COOKIE=true behind HTTPS; off by default (the inbox on
+    127.0.0.1 over plain HTTP would otherwise never get its cookie back)."""
+    if secure:
+        monkeypatch.setenv("KAT_INBOX_SECURE_COOKIE", "true")
+    else:
+        monkeypatch.delenv("KAT_INBOX_SECURE_COOKIE", raising=False)
+    async with running_inbox(tmp_path) as inbox, httpx.AsyncClient() as client:
+        reply = await client.post(
+            f"{inbox.url}/api/login",
+            json={"username": "nurse", "password": PASSWORDS["nurse"]},
+            headers={"Origin": inbox.url},
+        )
+    assert reply.status_code == 200
+    cookies = {
+        c.split("=", 1)[0]: c.lower() for c in reply.headers.get_list("set-cookie")
+    }
+    assert set(cookies) == {"kat_staff", "kat_csrf"}
+    for name, cookie in cookies.items():
+        assert "samesite=strict" in cookie and "path=/" in cookie
+        assert ("; secure" in cookie) is secure, cookie
+        assert ("httponly" in cookie) is (name == "kat_staff")  # the page reads csrf
+
+
+async def test_every_answer_carries_the_security_headers(tmp_path: Path) -> None:
+    async with running_inbox(tmp_path) as inbox, httpx.AsyncClient() as client:
+        answers = [
+            await client.get(f"{inbox.url}{path}")
+            for path in ("/", "/health", "/api/tickets", "/static/nothing.js")
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 401, 404]
+    for answer in answers:
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+async def test_tickets_need_a_login_and_resolved_ones_are_listed_only_on_request(
+    tmp_path: Path,
+) -> None:
+    async with running_inbox(tmp_path) as inbox:
+        open_ticket, done = inbox.ticket(), inbox.ticket()
+        inbox.store.set_status(done.id, "resolved")
+        async with httpx.AsyncClient(base_url=inbox.url) as anonymous:
+            for path in ("/api/tickets", f"/api/tickets/{open_ticket.id}"):
+                refused = await anonymous.get(path)
+                assert refused.status_code == 401
+                assert "is this normal" not in refused.text
+        async with staff_client(inbox) as staff:
+            listed = (await staff.get("/api/tickets")).json()["tickets"]
+            resolved = (await staff.get("/api/tickets?status=resolved")).json()
+            missing = await staff.get(f"/api/tickets/{uuid.uuid4().hex}")
+    assert [t["id"] for t in listed] == [open_ticket.id]
+    assert [t["id"] for t in resolved["tickets"]] == [done.id]
+    assert missing.status_code == 404
+
+
+async def test_the_server_retries_failed_notifications_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's own listener starts the retry loop (kat.notify.retry_failed) with
+    the server and stops it with the server. The staff alert webhook is a local
+    receiver."""
+    webhook = Receiver()
+    monkeypatch.setenv("KAT_NOTIFY_URL", webhook.url)
+    monkeypatch.setenv("KAT_NOTIFY_RETRY_SECONDS", "0.05")
+    try:
+        async with running_inbox(tmp_path) as inbox:
+            ticket = inbox.ticket()
+            inbox.store.set_notification(ticket.id, "failed", "ConnectionError")
+            for _ in range(200):
+                if webhook.posts:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # the retry records its outcome
+        after = inbox.store.get(ticket.id)
+        assert after is not None and after.notification is not None
+        assert after.notification["status"] == "delivered"
+        assert json.loads(webhook.posts[0]["body"])["ticket_id"] == ticket.id
+        # Stopped with the server: a failure recorded now is not retried.
+        inbox.store.set_notification(ticket.id, "failed", "HTTP 503")
+        sent = len(webhook.posts)
+        await asyncio.sleep(0.3)
+        assert len(webhook.posts) == sent
+    finally:
+        webhook.close()
