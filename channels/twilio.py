@@ -29,6 +29,7 @@ from sanic.request import Request
 from twilio.request_validator import RequestValidator
 
 from channels.base import PatientChannel
+from kat import conversation_id as ids
 from kat.option_store import OptionStore, option_store
 from kat.sms_format import number_options, pick_option, split_message
 
@@ -101,17 +102,19 @@ class TwilioInput(PatientChannel, rasa_twilio.TwilioInput):
             self._options = option_store()
         validator = RequestValidator(self.auth_token or "")
         options = self._options
-        guarded = self.guard(on_new_message)
+        channel = self.name()
 
         async def with_numbered_options(message: UserMessage) -> Any:
-            sender = message.sender_id or ""
+            # Inside the guard: an option store that fails (Redis down) gets the
+            # patient the calm reply, as any other failure does.
+            sender = ids.provider_id(channel, message.sender_id or "")
             chosen = pick_option(message.text or "", await options.get(sender))
             if chosen is not None:
                 message.text = chosen
                 await options.discard(sender)
-            return await guarded(message)
+            return await on_new_message(message)
 
-        webhook = super().blueprint(with_numbered_options)
+        webhook = super().blueprint(self.guard(with_numbered_options))
 
         @webhook.middleware("request")
         async def check_signature(request: Request) -> Any:

@@ -57,7 +57,7 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     )
     credentials = workdir / "credentials.yml"
     credentials.write_text(
-        "rest:\n"
+        "channels.rest.RestInput:\n"
         "channels.telegram.TelegramInput:\n"
         f'  access_token: "{TELEGRAM_TOKEN}"\n'
         '  verify: "kat_clinic_bot"\n'

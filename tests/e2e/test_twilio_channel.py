@@ -32,7 +32,7 @@ def sms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     twilio_api = Receiver(reply_json={"sid": "SM" + "1" * 32, "status": "queued"})
     credentials = workdir / "credentials.yml"
     credentials.write_text(
-        "rest:\n"
+        "channels.rest.RestInput:\n"
         "channels.twilio.TwilioInput:\n"
         f'  account_sid: "{ACCOUNT}"\n'
         f'  auth_token: "{TOKEN}"\n'
