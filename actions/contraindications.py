@@ -25,9 +25,6 @@ def _router() -> Router:
     return default_router()
 
 
-PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
-
-
 def mentions_in(parse_data: Dict[str, Any]) -> List[Mention]:
     """The medical terms the NLU found in one message (components/clinical_entities)."""
     return [
@@ -78,5 +75,9 @@ class ActionCheckContraindications(Action):
             personal=_router().is_personal(text),
             minor=knowledge.mentions_minor(text),
         )
-        dispatcher.utter_message(text=answer.text, buttons=[PERSON_BUTTON])
+        # domain.yml's utter_contraindication_answer: the reviewed answer, composed
+        # from content/contraindications.yml, with the "Talk to a person" button.
+        dispatcher.utter_message(
+            response="utter_contraindication_answer", answer=answer.text
+        )
         return [SlotSet("contraindication_checked", True)]

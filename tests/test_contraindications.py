@@ -46,8 +46,9 @@ async def run(tracker_factory, text: str, entities: List[Dict[str, Any]]) -> str
     assert events and events[0]["name"] == "contraindication_checked"
     assert len(dispatcher.messages) == 1
     message = dispatcher.messages[0]
-    assert message["buttons"][0]["payload"] == "/request_human"
-    return str(message["text"])
+    # Rasa fills domain.yml's response, with its "Talk to a person" button.
+    assert message["response"] == "utter_contraindication_answer"
+    return str(message["answer"])
 
 
 async def test_no_condition_named_gives_the_general_list(tracker_factory) -> None:  # type: ignore[no-untyped-def]
@@ -157,3 +158,9 @@ def test_every_category_has_terms_and_wording_and_every_term_maps() -> None:
         listed = condition in knowledge.condition_to_category
         named = condition in config["not_listed"]["names"]
         assert listed or named, f"CONDITION {condition} has no wording"
+
+
+def test_the_answer_is_domain_wording_with_a_person_on_offer(domain) -> None:  # type: ignore[no-untyped-def]
+    (response,) = domain["responses"]["utter_contraindication_answer"]
+    assert response["text"] == "{answer}"  # the reviewed content's answer, as it is
+    assert [b["payload"] for b in response["buttons"]] == ["/request_human"]

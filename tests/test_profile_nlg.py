@@ -13,11 +13,16 @@ from components.profile_nlg import ClinicProfileNLG
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Responses whose text an action hands over, as the action passes it.
+ACTION_FILLED = {"utter_contraindication_answer": {"answer": "The sheet lists ..."}}
+
+
 def _generate(name: str) -> str:
     domain = Domain.load(str(ROOT / "domain.yml"))
     nlg = ClinicProfileNLG(domain=domain)
     tracker = DialogueStateTracker("nlg-test", domain.slots)
-    response = asyncio.run(nlg.generate(name, tracker, "rest"))
+    values = ACTION_FILLED.get(name, {})
+    response = asyncio.run(nlg.generate(name, tracker, "rest", **values))
     assert response is not None
     return str(response["text"])
 
