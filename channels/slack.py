@@ -4,7 +4,9 @@ Rasa's SlackInput checks ``X-Slack-Signature`` (HMAC-SHA256 of ``v0:<timestamp>:
 with the signing secret) and rejects timestamps more than five minutes old, but answers
 400. This channel keeps Rasa's check and answers 401 before anything reaches the
 assistant; it answers Slack's ``url_verification`` challenge as ``{"challenge": ...}``
-(Rasa answers a bare JSON string, which is not one of the forms Slack documents).
+(Rasa answers a bare JSON string, which is not one of the forms Slack documents). A
+reply not answering an incoming message (the staff inbox's) goes to the patient, never
+to the configured ``slack_channel``.
 
 ``SLACK_API_BASE`` replaces ``https://slack.com/api/`` — only for tests, which capture
 replies on a local server instead of calling Slack.
@@ -46,7 +48,10 @@ class SlackInput(PatientChannel, rasa_slack.SlackInput):
     def get_output_channel(
         self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
     ) -> OutputChannel:
-        channel = channel or self.slack_channel
+        # An answer to a patient's message goes where it was written (Rasa passes the
+        # event's channel). Without one (a staff reply through Rasa's HTTP API) it goes
+        # to the patient: Rasa's own falls back to the configured slack_channel, which
+        # would post a clinician's reply in the clinic's shared channel.
         return self.patient_output(
             ClinicSlackBot(self.slack_token, channel, thread_id, self.proxy)
         )

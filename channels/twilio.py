@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qs
 
 from rasa.core.channels import twilio as rasa_twilio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from twilio.request_validator import RequestValidator
 
 from channels.base import PatientChannel
@@ -71,6 +72,23 @@ class ClinicTwilioOutput(rasa_twilio.TwilioOutput):
     ) -> None:
         await self._options.put(recipient_id, list(buttons))
         await self.send_text_message(recipient_id, number_options(text, buttons))
+
+
+def twilio_form(request: Request) -> RequestParameters:
+    """The webhook's form fields, blank ones included, as the handlers read them.
+
+    Sanic drops blank fields (``FromCity=``, and ``Body=`` on a picture-only MMS), but
+    Twilio signs every field it sends: without them a genuine request fails the
+    signature check, and Rasa's handler fails on a missing Body. Parsed once and kept
+    as the request's form.
+    """
+    if request.parsed_form is None and request.content_type.startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        body = request.body.decode("utf-8", "replace")
+        fields = RequestParameters(parse_qs(body, keep_blank_values=True))
+        request.parsed_form = fields  # type: ignore[assignment]
+    return request.form or RequestParameters()
 
 
 class TwilioInput(PatientChannel, rasa_twilio.TwilioInput):
@@ -121,7 +139,8 @@ class TwilioInput(PatientChannel, rasa_twilio.TwilioInput):
             if request.method != "POST":
                 return None
             signature = request.headers.get("X-Twilio-Signature", "")
-            params = {key: values[0] for key, values in (request.form or {}).items()}
+            form = twilio_form(request)
+            params = {key: values[0] for key, values in form.items()}
             url = getattr(self, "public_url", None) or str(request.url)
             if not signature or not validator.validate(url, params, signature):
                 return response.text("invalid or missing X-Twilio-Signature", status=403)

@@ -304,3 +304,15 @@ async def test_a_staff_reply_without_a_clinic_channel_goes_to_the_patient(
     await out.send_text_message(f"slack:{user}", "A nurse here")
     [sent] = posted(slack_api)
     assert (sent["channel"], sent["text"]) == (user, "A nurse here")
+
+
+async def test_a_staff_reply_goes_to_the_patient_not_the_clinics_channel(
+    slack_api: Receiver,
+) -> None:
+    """With slack_channel configured, Rasa's own output posts every reply there: a
+    clinician's reply to one patient would land in the clinic's shared channel."""
+    user, _ = new_ids()
+    out = channel(slack_channel=CLINIC_CHANNEL).get_output_channel()
+    await out.send_text_message(f"slack:{user}", "A nurse here about your question")
+    [sent] = posted(slack_api)
+    assert sent["channel"] == user != CLINIC_CHANNEL

@@ -260,3 +260,27 @@ async def test_staff_replies_use_the_patients_own_address(twilio_api: Receiver) 
         (PATIENT, NUMBER),
         (f"whatsapp:{PATIENT}", f"whatsapp:{NUMBER}"),
     ]
+
+
+async def test_blank_fields_twilio_signed_keep_the_request_genuine(
+    twilio_api: Receiver,
+) -> None:
+    """Twilio signs every field it sends, blank ones too (FromCity=, ToZip=)."""
+    assistant = Assistant(reply="Hello from the clinic")
+    async with serve_channel(channel(), assistant) as url:
+        params = {**form(PATIENT, "hi there"), "FromCity": "", "ToZip": ""}
+        assert await post(url, params, signed(url, params)) == 204
+    assert [m.text for m in assistant.seen] == ["hi there"]
+
+
+async def test_a_picture_only_mms_reaches_the_assistant_as_an_empty_message(
+    twilio_api: Receiver,
+) -> None:
+    """No text (Body=, NumMedia=1): the assistant answers it as any empty message
+    (the safety gate's calm reply), instead of an HTTP 500 and silence."""
+    assistant = Assistant(reply="I can only read text messages")
+    async with serve_channel(channel(), assistant) as url:
+        params = {**form(PATIENT, ""), "NumMedia": "1", "MediaUrl0": "https://x/1.jpg"}
+        assert await post(url, params, signed(url, params)) == 204
+    assert [m.text for m in assistant.seen] == [""]
+    assert [r["Body"] for r in sent(twilio_api)] == ["I can only read text messages"]
