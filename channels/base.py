@@ -43,6 +43,7 @@ from sanic import Blueprint, Sanic
 
 from components.http_errors import guard_app
 from kat import conversation_id as ids
+from kat import delivery
 from kat.channel_replies import failure_reply, rate_limited_reply
 from kat.input_check import cap_text, message_text
 from kat.rate_limit import client_key, default_limiter
@@ -53,6 +54,19 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 # A message longer than this is read by the NLU in a worker thread, so that reading it
 # (about 100 ms at the cap) does not hold up the other patients' messages.
 READ_IN_THREAD_CHARS = 1000
+
+
+class DeliveryFailed(Exception):
+    """A reply the provider (or the web chat) could not take, and why
+    (``kat.delivery.REASONS``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(delivery.marker(reason))
+        self.reason = reason
+
+
+# Replies written by staff: their failure goes back to the staff inbox.
+STAFF_UTTERANCES = frozenset({"utter_staff_reply"})
 
 
 class PatientOutput(OutputChannel):
@@ -84,7 +98,24 @@ class PatientOutput(OutputChannel):
         return getattr(self.inner, attribute)
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        await self.inner.send_response(self.to_provider(recipient_id), message)
+        """As the provider's, except that a failed staff reply always raises
+        ``DeliveryFailed`` (Rasa's HTTP API then answers the inbox with its reason;
+        Rasa's Twilio output would only log it), and any other reply the provider
+        refused with ``DeliveryFailed`` is logged, as Rasa's outputs do, so the
+        patient's turn is still saved."""
+        try:
+            await self.inner.send_response(self.to_provider(recipient_id), message)
+        except DeliveryFailed as failed:
+            if message.get("utter_action") in STAFF_UTTERANCES:
+                raise
+            logger.error("%s reply not delivered: %s", self.channel, failed.reason)
+        except Exception as exc:
+            if message.get("utter_action") in STAFF_UTTERANCES:
+                logger.error(
+                    "%s staff reply not delivered: %s", self.channel, type(exc).__name__
+                )
+                raise DeliveryFailed("provider_error") from exc
+            raise
 
     async def send_text_message(
         self, recipient_id: Text, text: Text, **kwargs: Any

@@ -49,7 +49,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.base import PatientChannel
+from channels.base import DeliveryFailed, PatientChannel
 from channels.socketio_redis import JsonRedisManager
 from kat.input_check import message_text
 from kat.web_session import check_secret, parse_origins, resume_or_issue
@@ -58,6 +58,27 @@ logger = logging.getLogger(__name__)
 
 # Largest socket.io packet accepted (engine.io's default is 1 MB).
 MAX_PACKET_BYTES = 64 * 1024
+
+
+class StaffReplyOutput(SocketIOOutput):
+    """Rasa's socket.io output for replies made through Rasa's HTTP API (staff
+    replies), which says when nobody would see them: with one Rasa server, a session
+    room with no open socket is a closed web chat, and sending raises
+    ``DeliveryFailed("web_chat_closed")`` so the inbox shows the reply as not
+    delivered. Rasa's emits to the empty room and returns as if it had been shown.
+    With several servers (Redis) the chat may be open on another one, which this
+    process cannot see: it sends as Rasa's does (docs/security.md, Known gaps)."""
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        manager = self.sio.manager
+        if not isinstance(manager, JsonRedisManager):
+            try:  # Rasa emits on the default namespace
+                open_chat = any(True for _ in manager.get_participants("/", socket_id))
+            except KeyError:  # nobody has connected to it since the server started
+                open_chat = False
+            if not open_chat:
+                raise DeliveryFailed("web_chat_closed")
+        await super()._send_message(socket_id, response)
 
 
 class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
@@ -126,7 +147,9 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
     def get_output_channel(self) -> Optional[OutputChannel]:
         # Replies sent through Rasa's HTTP API (staff replies) to web:<session id>
         # go to the session's room.
-        return self.patient_output(super().get_output_channel())
+        if self.sio is None:
+            return None
+        return self.patient_output(StaffReplyOutput(self.sio, self.bot_message_evt))
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

@@ -19,6 +19,7 @@ replies on a local server instead of calling Twilio.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qs
@@ -27,12 +28,18 @@ from rasa.core.channels import twilio as rasa_twilio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
+from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from channels.base import PatientChannel
+from channels.base import DeliveryFailed, PatientChannel
 from kat import conversation_id as ids
 from kat.option_store import OptionStore, option_store
 from kat.sms_format import number_options, pick_option, split_message
+
+# Twilio's error for a free-form WhatsApp message outside the 24-hour
+# customer-service window.
+WHATSAPP_WINDOW_CODES = frozenset({63016})
+logger = logging.getLogger(__name__)
 
 
 class ClinicTwilioOutput(rasa_twilio.TwilioOutput):
@@ -52,10 +59,20 @@ class ClinicTwilioOutput(rasa_twilio.TwilioOutput):
             self.api.base_url = base.rstrip("/")
 
     async def _send_message(self, message_data: Dict[Text, Any]) -> Any:
+        """Rasa's sends, but a message Twilio refuses raises ``DeliveryFailed``
+        (Rasa's only logs it): a staff reply outside WhatsApp's 24-hour window, or
+        refused for any other reason, shows as not delivered in the inbox."""
         to, sender = str(message_data.get("to", "")), message_data.get("from_")
         if to.startswith("whatsapp:") and sender and not sender.startswith("whatsapp:"):
             message_data = {**message_data, "from_": f"whatsapp:{sender}"}
-        return await super()._send_message(message_data)
+        try:
+            return self.messages.create(**message_data)
+        except TwilioRestException as exc:
+            window = exc.code in WHATSAPP_WINDOW_CODES
+            logger.error("Twilio refused a message: error %s", exc.code)
+            raise DeliveryFailed(
+                "whatsapp_window" if window else "provider_error"
+            ) from exc
 
     async def send_text_message(
         self, recipient_id: Text, text: Text, **kwargs: Any

@@ -12,6 +12,7 @@ import aiohttp
 from sanic import Sanic, response
 from sanic.request import Request
 
+from kat import delivery
 from kat.api_token import auth_header, secret_from_env
 from kat.conversation_id import url_segment
 from kat.handoff_store import HandoffStore, IllegalTransition, Ticket, default_store
@@ -37,6 +38,15 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+class NotDelivered(RuntimeError):
+    """Rasa, or the patient's channel, did not take a staff reply; ``reason`` is one of
+    kat.delivery.REASONS."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(f"{reason} (Rasa answered HTTP {status})")
+        self.reason = reason
 
 
 class RasaClient:
@@ -78,7 +88,10 @@ class RasaClient:
                 json={"name": intent, "entities": entities},
             ) as reply:
                 if reply.status >= 300:
-                    raise RuntimeError(f"Rasa answered HTTP {reply.status}")
+                    # A channel that could not deliver says why in Rasa's error
+                    # message (kat/delivery.py).
+                    reason = delivery.reason_in(await reply.text())
+                    raise NotDelivered(reason or "assistant_error", reply.status)
 
 
 def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
@@ -410,18 +423,29 @@ def create_app(
                 ticket.channel,
             )
         except Exception as exc:
-            logger.warning(
-                "reply to ticket %s not delivered: %s", ticket_id, type(exc).__name__
+            reason = (
+                exc.reason if isinstance(exc, NotDelivered) else "assistant_unreachable"
             )
-            # Kept on the ticket as not delivered: staff see what did not reach the
-            # patient, and the inbox never says "sent" for it.
+            logger.warning("reply to ticket %s not delivered: %s", ticket_id, reason)
+            # Kept on the ticket as not delivered, with why: staff see what did not
+            # reach the patient, and the inbox never says "sent" for it.
             store.append_messages(
                 ticket_id,
-                [{"from": "staff", "text": text, "time": None, "delivered": False}],
+                [
+                    {
+                        "from": "staff",
+                        "text": text,
+                        "time": None,
+                        "delivered": False,
+                        "why": reason,
+                        "why_text": delivery.explain(reason),
+                    }
+                ],
             )
             return response.json(
                 {
-                    "error": "the assistant could not deliver the reply",
+                    "error": delivery.explain(reason),
+                    "why": reason,
                     "delivered": False,
                 },
                 status=502,

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 
 class Receiver:
@@ -18,9 +18,12 @@ class Receiver:
         reply_json: Any = None,
         ok_status: int = 0,
         port: int = 0,
+        respond: Optional[Callable[[Dict[str, Any]], Optional[Tuple[int, Any]]]] = None,
     ) -> None:
         """``ok_status``: the success status (default 201 with a JSON reply, else 200).
-        ``port``: a fixed port (e.g. one a service was told to use while it was down)."""
+        ``port``: a fixed port (e.g. one a service was told to use while it was down).
+        ``respond(post)``: a status and JSON body for this post instead (a provider's
+        error), or None for the usual answer."""
         self.fail_first = fail_first
         self.posts: List[Dict[str, Any]] = []
         receiver = self
@@ -36,6 +39,13 @@ class Receiver:
                     json.dumps(reply_json).encode() if reply_json is not None else b""
                 )
                 success = ok_status or (201 if body_out else 200)
+                special = respond(receiver.posts[-1]) if respond else None
+                if special is not None:
+                    success, body_out, ok = (
+                        special[0],
+                        json.dumps(special[1]).encode(),
+                        True,
+                    )
                 self.send_response(success if ok else 503)
                 if body_out:
                     self.send_header("Content-Type", "application/json")

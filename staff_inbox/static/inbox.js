@@ -79,7 +79,8 @@ async function openTicket(id) {
   for (const m of t.transcript) {
     // A staff reply that did not reach the patient says so: never shown as sent.
     const failed = m.from === "staff" && m.delivered === false;
-    detail.append(el("div", `${m.from}${failed ? " (NOT DELIVERED)" : ""}: ${m.text}`,
+    const why = failed && m.why_text ? ` (NOT DELIVERED: ${m.why_text})` : " (NOT DELIVERED)";
+    detail.append(el("div", `${m.from}${failed ? why : ""}: ${m.text}`,
       `msg ${m.from}${failed ? " not-delivered" : ""}`));
   }
   // Only the claimer replies or resolves; someone else's ticket is taken over only
