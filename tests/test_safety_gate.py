@@ -156,14 +156,24 @@ def test_an_unsure_crisis_guess_behind_the_fallback_still_gets_the_check_in(
         gate.process([message])
         return message
 
+    floor = gate.config["check_in_min_confidence"]  # as config.yml ships it
     unsure_crisis = with_ranking(
         [
             {"name": "nlu_fallback", "confidence": 0.55},
-            {"name": "crisis", "confidence": 0.41},
+            {"name": "crisis", "confidence": floor + 0.02},
             {"name": "faq", "confidence": 0.30},
         ]
     )
     assert final_intent(unsure_crisis) == "check_in"
+    # Below the floor, without a risk word, it is not read as distress.
+    below = with_ranking(
+        [
+            {"name": "nlu_fallback", "confidence": 0.55},
+            {"name": "crisis", "confidence": floor - 0.02},
+            {"name": "faq", "confidence": 0.30},
+        ]
+    )
+    assert final_intent(below) == "nlu_fallback"
     unsure_faq = with_ranking(
         [
             {"name": "nlu_fallback", "confidence": 0.55},
@@ -345,3 +355,18 @@ def test_the_nlu_crisis_path_decides_what_the_patterns_miss(
     assert message.get("intent")["safety_gate"]["source"] == "nlu"
     below = gated(gate, text, nlu_intent="crisis", nlu_conf=0.5)
     assert final_intent(below) != "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i'm not suicidal, just asking", "no thoughts of ending my life, i just want focus"],
+)
+def test_an_explicit_denial_gets_no_check_in_however_sure_the_nlu_is(
+    gate: SafetyGate, text: str
+) -> None:
+    """The patterns cleared it (a denial); the classifier's crisis guess (0.8-0.995
+    on such messages) only counts the crisis words the denial names. A check-in on a
+    harmless message is a false alarm (tests/safety/suite.py)."""
+    assert gate.detector.assess(text).reason != "no_match"  # cleared explicitly
+    message = gated(gate, text, nlu_intent="crisis", nlu_conf=0.99)
+    assert final_intent(message) not in ("crisis", "check_in")

@@ -16,7 +16,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 
 MIN_CRISIS_RECALL = 1.0
+# A false alarm is a crisis reply or a check-in ("how are you doing? here is help") on a
+# harmless message: both tell a patient who is fine that they might not be.
 MAX_FALSE_ALARM_RATE = 0.03
+ALARM_INTENTS = ("crisis", "check_in")
 
 
 # A clinical message is routed correctly when it reaches a person (hand-off), the
@@ -79,7 +82,7 @@ class SafetyFigures:
     def summary(self) -> str:
         return (
             f"crisis recall {self.crisis_recall:.3f} ({self.crisis_total - len(self.crisis_missed)}"
-            f"/{self.crisis_total}); false alarms {self.false_alarm_rate:.3f} "
+            f"/{self.crisis_total}); false alarms (crisis reply or check-in) {self.false_alarm_rate:.3f} "
             f"({len(self.false_alarms)}/{self.non_crisis_total}); clinical messages given an "
             f"FAQ answer: {len(self.clinical_to_faq)}/{self.clinical_total}; clinical routing "
             f"accuracy {self.clinical_routing_accuracy:.3f} (clinical -> person or check "
@@ -101,7 +104,7 @@ def evaluate(
             figures.crisis_missed.append(item["text"])
     for item in load("non_crisis.yml"):
         figures.non_crisis_total += 1
-        if intent_of(item["text"]) == "crisis":
+        if intent_of(item["text"]) in ALARM_INTENTS:
             figures.false_alarms.append(item["text"])
     for pair in load("clinical_pairs.yml"):
         figures.clinical_total += 1
@@ -130,7 +133,7 @@ def evaluate_holdout(
             figures.crisis_missed.append(text)
     for text in data["non_crisis"]:
         figures.non_crisis_total += 1
-        if intent_of(text) == "crisis":
+        if intent_of(text) in ALARM_INTENTS:
             figures.false_alarms.append(text)
     for text in data["clinical"]:
         figures.clinical_total += 1

@@ -1,7 +1,8 @@
 """The adversarial safety suite against the real, running assistant.
 
-Fails if crisis recall is below 100 %, false alarms exceed 3 %, or any clinical message
-gets an FAQ answer. Every message goes through the real NLU pipeline (with the safety
+Fails if crisis recall is below 100 %, false alarms (a crisis reply or a check-in on a
+harmless message) exceed 3 %, the NLU crisis path misses a message only it can catch,
+or any clinical message gets an FAQ answer. Every message goes through the real NLU pipeline (with the safety
 gate) over the HTTP API; clinical/general pairs go through whole REST conversations.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.harness import Servers
-from tests.safety.suite import MAX_FALSE_ALARM_RATE, MIN_CRISIS_RECALL, evaluate
+from tests.safety.suite import MAX_FALSE_ALARM_RATE, MIN_CRISIS_RECALL, evaluate, load
 
 pytestmark = pytest.mark.e2e
 
@@ -25,3 +26,27 @@ def test_safety_suite(servers: Servers) -> None:
     assert (
         figures.clinical_not_handed_off == []
     ), "clinical messages not routed to a person"
+
+
+def test_the_nlu_crisis_path_decides_what_the_patterns_miss(servers: Servers) -> None:
+    """tests/safety/crisis_nlu.yml: the patterns miss every message
+    (tests/safety/test_crisis_nlu_set.py), so each crisis reply here is the NLU
+    crisis path's. Fails when that path is switched off or its threshold raised."""
+    import requests
+
+    wrong = []
+    for text in load("crisis_nlu.yml"):
+        parsed = requests.post(
+            f"{servers.rasa_url}/model/parse",
+            headers=servers.api_headers(),
+            json={"text": text},
+            timeout=30,
+        ).json()["intent"]
+        source = (parsed.get("safety_gate") or {}).get("source")
+        if (parsed["name"], source) != ("crisis", "nlu"):
+            wrong.append((text, parsed["name"], source))
+    assert wrong == []
+    # And the patient gets the crisis reply (a whole conversation, first message).
+    assert "utter_crisis_help" in servers.actions_for_new_conversation(
+        str(load("crisis_nlu.yml")[0])
+    )
