@@ -18,8 +18,10 @@ from kat.conversation_id import url_segment
 from kat.handoff_store import HandoffStore, IllegalTransition, Ticket, default_store
 from kat.notify import retry_failed
 from staff_inbox import csrf
+from staff_inbox.audit import AuditLog
 from staff_inbox.auth import StaffAuth
 from staff_inbox.json_body import BodyError, flag_field, json_object, text_field
+from staff_inbox.roles import Account
 from staff_inbox.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
@@ -115,6 +117,15 @@ def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
     return data
 
 
+def contact_visible(account: Account, ticket: Ticket) -> bool:
+    """Contact details are kept only with the patient's consent to be contacted (the
+    contact form): clinicians see them; front desk staff only then, too
+    (staff_inbox/roles.py)."""
+    if ticket.contact is None:
+        return False
+    return account.can("contact") or account.can("consented_contact")
+
+
 def flood_groups(tickets: Iterable[Ticket]) -> List[Dict[str, Any]]:
     """Suspected floods, one item per client: how many, how many urgent, since when."""
     groups: Dict[str, List[Ticket]] = {}
@@ -140,9 +151,11 @@ def create_app(
     rasa: Optional[RasaClient] = None,
     name: str = "staff_inbox",
     throttle: Optional[LoginThrottle] = None,
+    audit_log: Optional[AuditLog] = None,
 ) -> Sanic:
     store = store or default_store()
     auth = auth or StaffAuth(store)
+    audit_log = audit_log or AuditLog(store)
     rasa = rasa or RasaClient(
         os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
         secret_from_env(),
@@ -160,11 +173,26 @@ def create_app(
     def denied() -> Any:
         return response.json({"error": "staff login required"}, status=401)
 
-    def staff_and_ticket(request: Request, ticket_id: str) -> Tuple[str, Ticket, Any]:
+    def permitted(request: Request, permission: str) -> Tuple[Optional[Account], Any]:
+        """(the account, None) if the logged-in account's roles allow ``permission``,
+        else (None, the 401 or 403 to send)."""
+        account = auth.account(staff(request))
+        if account is None:
+            return None, denied()
+        if not account.can(permission):
+            return None, response.json(
+                {"error": f"your role does not allow this ({permission})"}, status=403
+            )
+        return account, None
+
+    def staff_and_ticket(
+        request: Request, ticket_id: str, permission: str = "tickets"
+    ) -> Tuple[str, Ticket, Any]:
         """(user, ticket, None), or ("", None, the error response to send)."""
-        user = staff(request)
-        if not user:
-            return "", None, denied()  # type: ignore[return-value]
+        account, refused = permitted(request, permission)
+        if account is None:
+            return "", None, refused  # type: ignore[return-value]
+        user = account.name
         ticket = store.get(ticket_id)
         if ticket is None:
             missing = response.json({"error": "no such ticket"}, status=404)
@@ -285,9 +313,16 @@ def create_app(
     @app.get("/api/me")
     async def me(request: Request) -> Any:
         user = staff(request)
-        if not user:
+        account = auth.account(user)
+        if not user or account is None:
             return denied()
-        resp = response.json({"user": user})
+        resp = response.json(
+            {
+                "user": user,
+                "name": account.shown_as,
+                "roles": sorted(account.roles),
+            }
+        )
         session = request.cookies.get(COOKIE)
         if (
             session
@@ -301,8 +336,9 @@ def create_app(
 
     @app.get("/api/tickets")
     async def list_tickets(request: Request) -> Any:
-        if not staff(request):
-            return denied()
+        _, refused = permitted(request, "tickets")
+        if refused:
+            return refused
         status = request.args.get("status")
         tickets = [
             t for t in store.list_tickets(status) if status or t.status != "resolved"
@@ -321,8 +357,23 @@ def create_app(
 
     @app.get("/api/tickets/<ticket_id>")
     async def get_ticket(request: Request, ticket_id: str) -> Any:
-        _, ticket, error = staff_and_ticket(request, ticket_id)
-        return error or response.json(ticket_json(ticket, full=True))
+        user, ticket, error = staff_and_ticket(request, ticket_id)
+        if error:
+            return error
+        account = auth.account(user)
+        assert account is not None
+        data = ticket_json(ticket, full=True)
+        if contact_visible(account, ticket):
+            audit_log.record(user, "view_contact", ticket.id)
+        else:
+            data["contact"] = None
+        data["history"] = audit_log.rows(ticket.id)
+        return response.json(data)
+
+    @app.get("/api/audit")
+    async def audit_trail(request: Request) -> Any:
+        _, refused = permitted(request, "audit")
+        return refused or response.json({"audit": audit_log.rows()})
 
     # Ownership: the claimer — recorded by a claim, or by the first reply or
     # resolution of a ticket nobody holds — is the only one who replies to or
@@ -354,6 +405,7 @@ def create_app(
                 return ticket, response.json({"error": "no such ticket"}, status=404)
             if outcome.ok:
                 logger.info("ticket %s claimed by %s", ticket.id, user)
+                audit_log.record(user, "claim", ticket.id)
                 return outcome.ticket, None
             ticket = outcome.ticket
         return ticket, held_by_another(ticket, action)
@@ -391,8 +443,10 @@ def create_app(
             logger.warning(
                 "ticket %s taken over by %s from %s", ticket_id, user, outcome.previous
             )
-        else:
+            audit_log.record(user, "take_over", ticket_id, f"from {outcome.previous}")
+        elif outcome.previous is None:
             logger.info("ticket %s claimed by %s", ticket_id, user)
+            audit_log.record(user, "claim", ticket_id)
         return response.json(
             {
                 "ok": True,
@@ -404,7 +458,7 @@ def create_app(
 
     @app.post("/api/tickets/<ticket_id>/reply")
     async def reply(request: Request, ticket_id: str) -> Any:
-        user, ticket, error = staff_and_ticket(request, ticket_id)
+        user, ticket, error = staff_and_ticket(request, ticket_id, "reply")
         if error:
             return error
         text = text_field(request.ctx.body, "text").strip()
@@ -427,6 +481,7 @@ def create_app(
                 exc.reason if isinstance(exc, NotDelivered) else "assistant_unreachable"
             )
             logger.warning("reply to ticket %s not delivered: %s", ticket_id, reason)
+            audit_log.record(user, "reply_not_delivered", ticket_id, reason)
             # Kept on the ticket as not delivered, with why: staff see what did not
             # reach the patient, and the inbox never says "sent" for it.
             store.append_messages(
@@ -434,6 +489,7 @@ def create_app(
                 [
                     {
                         "from": "staff",
+                        "by": user,
                         "text": text,
                         "time": None,
                         "delivered": False,
@@ -451,13 +507,23 @@ def create_app(
                 status=502,
             )
         store.append_messages(
-            ticket_id, [{"from": "staff", "text": text, "time": None, "delivered": True}]
+            ticket_id,
+            [
+                {
+                    "from": "staff",
+                    "by": user,
+                    "text": text,
+                    "time": None,
+                    "delivered": True,
+                }
+            ],
         )
+        audit_log.record(user, "reply", ticket_id)
         return response.json({"ok": True, "delivered": True})
 
     @app.post("/api/tickets/<ticket_id>/resolve")
     async def resolve(request: Request, ticket_id: str) -> Any:
-        user, ticket, error = staff_and_ticket(request, ticket_id)
+        user, ticket, error = staff_and_ticket(request, ticket_id, "reply")
         if error:
             return error
         ticket, refused = hold(user, ticket, "resolve it")
@@ -474,6 +540,7 @@ def create_app(
             logger.warning(
                 "hand-back for ticket %s failed: %s", ticket_id, type(exc).__name__
             )
+            audit_log.record(user, "resolve_failed", ticket_id, type(exc).__name__)
             return response.json(
                 {
                     "ok": False,
@@ -486,6 +553,7 @@ def create_app(
             store.set_status(ticket_id, "resolved")
         except IllegalTransition:  # resolved meanwhile by the same user elsewhere
             pass
+        audit_log.record(user, "resolve", ticket_id)
         return response.json({"ok": True, "patient_told": True})
 
     async def retry_notifications() -> None:

@@ -1,7 +1,8 @@
 """Staff authentication: salted PBKDF2 passwords, server-side sessions, API tokens.
 
 Users come from ``KAT_STAFF_USERS`` ("name:pbkdf2_sha256$iterations$salt$hash", comma
-separated; make a hash with ``python -m staff_inbox.hash_password``). Machines may use
+separated, optionally with roles and a display name: staff_inbox/roles.py; make a hash
+with ``python -m staff_inbox.hash_password``). Machines may use
 ``Authorization: Bearer <KAT_STAFF_API_TOKEN>``. A session token is random, stored only
 as its SHA-256 in the database, expires, and is revoked at logout — a copied cookie
 cannot be replayed after logout.
@@ -19,6 +20,7 @@ from typing import Dict, Optional
 import sqlalchemy as sa
 
 from kat.handoff_store import HandoffStore, metadata, utcnow
+from staff_inbox.roles import API_ACCOUNT, Account, accounts_from_env, api_account
 
 SESSION_HOURS = 8
 ITERATIONS = 200_000
@@ -53,12 +55,8 @@ def check_password(password: str, stored: str) -> bool:
 
 
 def users_from_env() -> Dict[str, str]:
-    users: Dict[str, str] = {}
-    for entry in os.environ.get("KAT_STAFF_USERS", "").split(","):
-        if ":" in entry:
-            name, stored = entry.strip().split(":", 1)
-            users[name] = stored
-    return users
+    """Each account's password hash by name (staff_inbox/roles.py reads the rest)."""
+    return {name: a.password_hash for name, a in accounts_from_env().items()}
 
 
 def _digest(token: str) -> str:
@@ -71,9 +69,18 @@ class StaffAuth:
         store: HandoffStore,
         users: Optional[Dict[str, str]] = None,
         api_token: Optional[str] = None,
+        accounts: Optional[Dict[str, Account]] = None,
     ) -> None:
         self.store = store
-        self.users = users if users is not None else users_from_env()
+        # Accounts given as {name: hash} (tests, older callers) are clinicians.
+        if accounts is None:
+            accounts = (
+                {name: Account(name, stored) for name, stored in users.items()}
+                if users is not None
+                else accounts_from_env()
+            )
+        self.accounts: Dict[str, Account] = accounts
+        self.users = {name: a.password_hash for name, a in self.accounts.items()}
         self.api_token = (
             api_token if api_token is not None else os.environ.get("KAT_STAFF_API_TOKEN")
         )
@@ -94,6 +101,12 @@ class StaffAuth:
                 )
             )
         return token
+
+    def account(self, username: Optional[str]) -> Optional[Account]:
+        """The account behind a logged-in name (the API token's is ``api``)."""
+        if username == API_ACCOUNT and self.api_token:
+            return api_account()
+        return self.accounts.get(username or "")
 
     def logout(self, token: str) -> None:
         with self.store.engine.begin() as conn:

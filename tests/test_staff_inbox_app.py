@@ -58,15 +58,19 @@ class Inbox:
 
 
 @contextlib.asynccontextmanager
-async def running_inbox(tmp_path: Path, **app_kwargs: Any) -> AsyncIterator[Inbox]:
-    """The inbox on 127.0.0.1:<free port> with users nurse and doctor and a bearer
-    token; extra keyword arguments go to create_app (a throttle with a fake clock…)."""
+async def running_inbox(
+    tmp_path: Path, accounts: Optional[Dict[str, Any]] = None, **app_kwargs: Any
+) -> AsyncIterator[Inbox]:
+    """The inbox on 127.0.0.1:<free port> with users nurse and doctor (or the given
+    accounts) and a bearer token; extra keyword arguments go to create_app (a
+    throttle with a fake clock…)."""
     Sanic.test_mode = True  # many apps in one process
     store = HandoffStore(f"sqlite:///{tmp_path / f'h-{uuid.uuid4().hex}.db'}")
     auth = StaffAuth(
         store,
         users={name: hash_password(pw) for name, pw in PASSWORDS.items()},
         api_token=API_TOKEN,
+        accounts=accounts,
     )
     rasa = Receiver()
     app = create_app(
