@@ -83,6 +83,14 @@ async function openTicket(id) {
     detail.append(el("div", `${m.from}${failed ? why : ""}: ${m.text}`,
       `msg ${m.from}${failed ? " not-delivered" : ""}`));
   }
+  if (t.history && t.history.length) {
+    // Who did what, from the audit trail (no message text in it).
+    const history = el("ol"); history.className = "history"; history.setAttribute("aria-label", "Ticket history");
+    for (const h of t.history) {
+      history.append(el("li", `${h.at.slice(0, 16).replace("T", " ")} ${h.who}: ${h.action.replace(/_/g, " ")}${h.detail ? ` (${h.detail})` : ""}`));
+    }
+    detail.append(el("h3", "History"), history);
+  }
   // Only the claimer replies or resolves; someone else's ticket is taken over only
   // on purpose (the server records and logs it).
   const other = t.claimed_by && t.claimed_by !== me ? t.claimed_by : null;
