@@ -69,16 +69,25 @@ def verify(
     return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def payload(ticket: Any, config: NotifyConfig) -> Dict[str, Any]:
+def payload(
+    ticket: Any, config: NotifyConfig, escalation: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
+    """The notification for a new ticket, or (``escalation``: its number and minutes
+    unclaimed, kat/escalation.py) the reminder that an urgent one is still unclaimed."""
     link = f"{config.inbox_url.rstrip('/')}/#ticket={ticket.id}"
     urgency = "URGENT" if ticket.urgent else "normal"
     reason = str(ticket.reason).replace("_", " ")
     if config.fmt == "slack":
         icon = ":rotating_light:" if ticket.urgent else ":speech_balloon:"
+        if escalation:
+            return {
+                "text": f"{icon} STILL UNCLAIMED after {escalation['minutes']} min: "
+                f"{urgency} hand-off ({reason}) via {ticket.channel}: {link}"
+            }
         return {
             "text": f"{icon} {urgency} hand-off ({reason}) via {ticket.channel}: {link}"
         }
-    return {
+    body = {
         "event": "handoff.ticket_opened",
         "ticket_id": ticket.id,
         "reason": ticket.reason,
@@ -86,6 +95,14 @@ def payload(ticket: Any, config: NotifyConfig) -> Dict[str, Any]:
         "channel": ticket.channel,
         "inbox_url": link,
     }
+    if escalation:
+        body.update(
+            event="handoff.ticket_unclaimed",
+            escalation=True,
+            escalation_number=escalation["number"],
+            minutes_unclaimed=escalation["minutes"],
+        )
+    return body
 
 
 def send(
@@ -93,6 +110,7 @@ def send(
     config: Optional[NotifyConfig] = None,
     post: Optional[Callable[..., Any]] = None,
     sleep: Optional[Callable[[float], None]] = None,
+    escalation: Optional[Dict[str, Any]] = None,
 ) -> Optional[str]:
     """Deliver one notification, retrying with backoff. Returns None on success, else
     the last error (which the caller records on the ticket for the inbox to show)."""
@@ -101,7 +119,7 @@ def send(
     sleep = sleep or time.sleep
     if not config.url:
         return "notifications are not configured (KAT_NOTIFY_URL unset)"
-    body = json.dumps(payload(ticket, config), separators=(",", ":")).encode()
+    body = json.dumps(payload(ticket, config, escalation), separators=(",", ":")).encode()
     error: Optional[str] = None
     for attempt, pause in enumerate((0.0,) + BACKOFF_SECONDS, start=1):
         if pause:

@@ -15,6 +15,7 @@ from sanic.request import Request
 from kat import delivery
 from kat.api_token import auth_header, secret_from_env
 from kat.conversation_id import url_segment
+from kat.escalation import claim_minutes, is_overdue, run_escalations
 from kat.handoff_store import HandoffStore, IllegalTransition, Ticket, default_store
 from kat.notify import retry_failed
 from staff_inbox import csrf
@@ -98,6 +99,8 @@ class RasaClient:
 
 def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
     data: Dict[str, Any] = {
+        # Urgent and unclaimed past urgent_claim_minutes (kat/escalation.py).
+        "overdue": is_overdue(ticket, claim_minutes()),
         "id": ticket.id,
         "conversation_id": ticket.conversation_id,
         "channel": ticket.channel,
@@ -564,6 +567,10 @@ def create_app(
             try:
                 await asyncio.get_running_loop().run_in_executor(
                     None, retry_failed, store
+                )
+                # Urgent tickets nobody claimed: reminded again (kat/escalation.py).
+                await asyncio.get_running_loop().run_in_executor(
+                    None, run_escalations, store
                 )
             except Exception:
                 logger.exception("notification retry loop failed")

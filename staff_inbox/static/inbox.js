@@ -53,7 +53,7 @@ async function refresh() {
     const item = el("button", undefined, "ticket" + (t.urgent ? " urgent" : ""));
     item.setAttribute("role", "listitem");
     item.dataset.id = t.id;
-    item.append(el("span", t.urgent ? "URGENT " : "", "badge"),
+    item.append(el("span", t.overdue ? "URGENT, OVERDUE " : t.urgent ? "URGENT " : "", "badge"),
       el("span", `${t.reason.replaceAll("_", " ")} · ${t.channel} · ${t.status}`),
       el("span", t.claimed_by ? ` by ${t.claimed_by}` : "", "claimer"));
     if (t.notification && t.notification.status === "failed") {
