@@ -17,8 +17,10 @@ CLEARANCE = re.compile(r"you(?:'re| are) (?:eligible|safe|fine|cleared)|you can 
 def ask(servers: Servers, text: str) -> str:
     sender = f"contra-{uuid.uuid4().hex}"
     reply = texts(servers.say(sender, text))
+    # The action's answer goes out as domain.yml's utter_contraindication_answer.
     assert servers.bot_actions_after_last_user(sender) == [
-        "action_check_contraindications"
+        "action_check_contraindications",
+        "utter_contraindication_answer",
     ]
     assert "Only a clinician can decide" in reply or "Which condition" in reply
     assert not CLEARANCE.search(reply)
