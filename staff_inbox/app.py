@@ -16,7 +16,13 @@ from kat import delivery
 from kat.api_token import auth_header, secret_from_env
 from kat.conversation_id import url_segment
 from kat.escalation import claim_minutes, is_overdue, run_escalations
-from kat.handoff_store import HandoffStore, IllegalTransition, Ticket, default_store
+from kat.handoff_store import (
+    HandoffStore,
+    IllegalTransition,
+    Ticket,
+    default_store,
+    utcnow,
+)
 from kat.notify import retry_failed
 from staff_inbox import csrf
 from staff_inbox.audit import AuditLog
@@ -494,7 +500,7 @@ def create_app(
                         "from": "staff",
                         "by": user,
                         "text": text,
-                        "time": None,
+                        "time": utcnow().timestamp(),
                         "delivered": False,
                         "why": reason,
                         "why_text": delivery.explain(reason),
@@ -516,7 +522,7 @@ def create_app(
                     "from": "staff",
                     "by": user,
                     "text": text,
-                    "time": None,
+                    "time": utcnow().timestamp(),
                     "delivered": True,
                 }
             ],
