@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,6 +22,7 @@ from kat.handoff_rules import decide, transcript
 from kat.handoff_store import default_store
 from kat.notify import notify_and_record
 from kat.rate_limit import HOUR, Limits
+from kat.session_context import remembers_crisis
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +131,12 @@ class ActionHandoff(Action):
             SlotSet("handoff_requested", True),
             SlotSet("handoff_ticket_id", ticket.id),
             SlotSet("handoff_active", True),
+            SlotSet("handoff_urgent", bool(ticket.urgent)),
             SlotSet("handoff_offer_contact", False),
         ]
         if decision.reason == "crisis":
+            # Remembered in later sessions for a day (kat/session_context.py).
+            events.append(SlotSet("crisis_at", time.time()))
             # The crisis reply already gave the emergency numbers; confirm the alert,
             # in Spanish after a crisis the Spanish patterns found.
             why = (tracker.latest_message.get("intent") or {}).get("safety_gate") or {}
@@ -183,7 +188,9 @@ class ActionAddToHandoff(Action):
             ticket = store.open_ticket_for(tracker.sender_id)
             if ticket is None:
                 return []
-            crisis = bool(tracker.get_slot("earlier_crisis")) or "crisis" in [
+            crisis = remembers_crisis(
+                tracker.get_slot("crisis_at"), time.time()
+            ) or "crisis" in [
                 (e.get("parse_data") or {}).get("intent", {}).get("name")
                 for e in tracker.events
                 if e.get("event") == "user"

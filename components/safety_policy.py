@@ -7,13 +7,13 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   then the active form is closed (``action_deactivate_loop``), then ``action_handoff``
   (urgent), then listen. ``utter_crisis_help`` is a domain response, so the patient gets
   it even when the action server is down.
-* After a crisis earlier in this conversation (this session, or an earlier one: slot
-  ``earlier_crisis``, set by action_session_start), the assistant does not go back to
-  cheerful FAQ chatter: any further message (except an explicit request for a person,
-  which the hand-off rule answers) gets ``utter_crisis_followup`` — still here, a
-  person is coming, the emergency numbers again — and, while the ticket is open,
-  ``action_add_to_handoff`` puts the message on the urgent ticket for the person who
-  picks it up.
+* After a crisis earlier in this conversation (this session, or a later one within a
+  day: slot ``crisis_at``, carried over to new sessions: kat/session_context.py), the
+  assistant does not go back to cheerful FAQ chatter: any further message (except an
+  explicit request for a person, which the hand-off rule answers) gets
+  ``utter_crisis_followup`` — still here, a person is coming, the emergency numbers
+  again — and, while the ticket is open, ``action_add_to_handoff`` puts the message on
+  the urgent ticket for the person who picks it up.
 * While a hand-off ticket is open (slot ``handoff_active``, set by action_handoff and
   cleared when staff resolve), every patient message goes to ``action_handoff``, which
   adds it to the ticket and acknowledges it — the patient never meets silence. A general
@@ -30,6 +30,7 @@ Highest priority of all policies (config.yml). Deterministic, no training:
 
 from __future__ import annotations
 
+import time
 from typing import Any, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -37,11 +38,12 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.fixed_policy import FixedPolicy, session_events
+from kat.session_context import remembers_crisis
 
 CRISIS_INTENT = "crisis"
 CRISIS_HELP = "utter_crisis_help"
 CRISIS_FOLLOWUP = "utter_crisis_followup"
-EARLIER_CRISIS = "earlier_crisis"  # slot: a crisis in an earlier session
+CRISIS_AT = "crisis_at"  # slot: when a crisis ticket was opened (later sessions)
 # Replies in the language the crisis patterns found (safety gate: intent.safety_gate
 # .language); any other language gets the English reply, which carries the numbers.
 CRISIS_REPLY_LANGUAGES = {"es"}
@@ -147,9 +149,9 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         for e in events[:last_user]
         if isinstance(e, UserUttered) and (e.intent or {}).get("name") == CRISIS_INTENT
     ]
-    # A crisis in an earlier session of the conversation counts too (restored by
-    # action_session_start: kat/session_context.py).
-    if (crises or tracker.get_slot(EARLIER_CRISIS)) and (
+    # A crisis in an earlier session of the conversation counts too, for a day
+    # (slot crisis_at, carried over: kat/session_context.py).
+    if (crises or remembers_crisis(tracker.get_slot(CRISIS_AT), time.time())) and (
         intent not in PASS_THROUGH_AFTER_CRISIS
     ):
         language = crisis_language(crises[-1]) if crises else None

@@ -266,20 +266,6 @@ class HandoffStore:
             row = conn.execute(query).first()
         return self._row_to_ticket(row) if row else None
 
-    def crisis_since(self, conversation_id: str, seconds: float) -> bool:
-        """Whether the conversation had a crisis ticket opened in the last ``seconds``
-        or one still not resolved, however old."""
-        since = utcnow() - timedelta(seconds=seconds)
-        query = (
-            sa.select(sa.func.count())
-            .select_from(tickets)
-            .where(tickets.c.conversation_id == conversation_id)
-            .where(tickets.c.reason == "crisis")
-            .where(sa.or_(tickets.c.created_at >= since, tickets.c.status != "resolved"))
-        )
-        with self.engine.connect() as conn:
-            return bool(conn.execute(query).scalar())
-
     def append_messages(
         self, ticket_id: str, messages: List[Dict[str, Any]], urgent: bool = False
     ) -> Ticket:

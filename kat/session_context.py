@@ -1,44 +1,29 @@
 """What a new session of a conversation keeps from the earlier ones.
 
 Rasa starts a new session after ``session_expiration_time`` minutes of quiet
-(domain.yml) and, with ``carry_over_slots_to_new_session: false``, forgets every slot:
-a patient with an open (possibly urgent) ticket who writes "I already took them" an hour
-later would be a fresh chat, and the message would no longer reach the ticket. The
-hand-off store still knows, so ``action_session_start`` (actions/session_start.py) sets
-again what these return:
-
-* an open ticket: ``handoff_active``, ``handoff_requested``, ``handoff_ticket_id`` and
-  its urgency, ``handoff_urgent``: the patient's messages keep going onto it;
-* a crisis in this conversation (a crisis ticket not resolved yet, or one opened in the
-  last ``CRISIS_MEMORY_HOURS``): ``earlier_crisis``, so the SafetyPolicy answers with
-  the crisis follow-up (a person is coming, the emergency numbers) instead of cheerful
-  FAQ chatter, exactly as within the session of the crisis.
-
-Nothing else is carried over: no contact details, no message text.
+(domain.yml). The session keeps its slots (``carry_over_slots_to_new_session: true``,
+Rasa's own ``action_session_start``, which runs inside Rasa and so needs no action
+server): an open ticket (``handoff_active``, ``handoff_ticket_id``, ``handoff_urgent``,
+set by action_handoff and cleared when staff resolve the ticket) keeps receiving the
+patient's messages, and a crisis (``crisis_at``, the time action_handoff opened a
+crisis ticket) keeps the SafetyPolicy's crisis follow-up for ``CRISIS_MEMORY_HOURS``.
+The contact form's slots are empty by then (action_save_handoff_contact clears them),
+so no contact detail is carried over.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Optional
 
-from kat.handoff_store import HandoffStore
-
-# How long a crisis is remembered after its ticket was resolved (an open crisis ticket
-# is remembered until it is resolved).
+# How long a crisis is remembered in later sessions of the conversation.
 CRISIS_MEMORY_HOURS = 24
 
 
-def restored_slots(store: HandoffStore, conversation_id: str) -> Dict[str, Any]:
-    """The slots a new session of ``conversation_id`` starts with (module docstring)."""
-    slots: Dict[str, Any] = {}
-    ticket = store.open_ticket_for(conversation_id)
-    if ticket is not None:
-        slots.update(
-            handoff_requested=True,
-            handoff_active=True,
-            handoff_ticket_id=ticket.id,
-            handoff_urgent=ticket.urgent,
-        )
-    if store.crisis_since(conversation_id, CRISIS_MEMORY_HOURS * 3600):
-        slots["earlier_crisis"] = True
-    return slots
+def remembers_crisis(crisis_at: Any, now: float) -> bool:
+    """Whether a crisis at ``crisis_at`` (epoch seconds, or None) still counts."""
+    when: Optional[float]
+    try:
+        when = float(crisis_at) if crisis_at is not None else None
+    except (TypeError, ValueError):
+        return False
+    return when is not None and 0 <= now - when < CRISIS_MEMORY_HOURS * 3600

@@ -216,21 +216,23 @@ def test_a_general_question_instead_of_the_consent_answer_is_acknowledged() -> N
 
 
 def restored_tracker(events: List[Event]) -> DialogueStateTracker:
-    """A tracker with the slots action_session_start restores (domain.yml)."""
-    from rasa.shared.core.slots import BooleanSlot
+    """A tracker with the slots a new session carries over (domain.yml)."""
+    from rasa.shared.core.slots import BooleanSlot, FloatSlot
 
     slots = [
-        BooleanSlot(name, mappings=[{"type": "custom"}])
-        for name in ("earlier_crisis", "handoff_active")
+        BooleanSlot("handoff_active", mappings=[{"type": "custom"}]),
+        FloatSlot("crisis_at", mappings=[{"type": "custom"}], max_value=1e12),
     ]
     return DialogueStateTracker.from_events("patient", events, slots=slots)
 
 
 def test_a_crisis_in_an_earlier_session_still_gets_the_crisis_followup() -> None:
-    """A new session (kat/session_context.py restored earlier_crisis and the open
-    ticket): "I already took them" is answered as right after the crisis."""
+    """A new session (the slots carried over: kat/session_context.py): "I already took
+    them" is answered as right after the crisis, for a day."""
+    import time
+
     events: List[Event] = [
-        SlotSet("earlier_crisis", True),
+        SlotSet("crisis_at", time.time() - 3600),
         SlotSet("handoff_active", True),
         listen(),
         user("faq"),
@@ -238,8 +240,10 @@ def test_a_crisis_in_an_earlier_session_still_gets_the_crisis_followup() -> None
     assert next_safety_action(restored_tracker(events)) == "utter_crisis_followup"
     events.append(ActionExecuted("utter_crisis_followup"))
     assert next_safety_action(restored_tracker(events)) == "action_add_to_handoff"
-    # Without the restored slot the same session is a fresh chat.
+    # Without it, or two days later, the same session is an ordinary chat.
     assert next_safety_action(restored_tracker(events[2:4])) is None
+    stale = [SlotSet("crisis_at", time.time() - 2 * 86400), listen(), user("faq")]
+    assert next_safety_action(restored_tracker(stale)) is None
 
 
 def test_an_open_ticket_from_an_earlier_session_still_gets_the_message() -> None:

@@ -4,7 +4,8 @@ Rasa starts a new session of a conversation after 60 minutes of quiet (domain.ym
 ``session_expiration_time``, as shipped). The test moves the clock instead of waiting:
 it shifts every stored event of the conversation two hours into the past, in the
 tracker store's own SQLite file, as if the patient had been quiet that long. Rasa then
-runs ``action_session_start`` (actions/session_start.py) on the next message.
+starts a new session on the next message, carrying the slots over
+(kat/session_context.py).
 """
 
 from __future__ import annotations
@@ -88,4 +89,4 @@ def test_after_an_hour_of_quiet_the_message_still_goes_onto_the_open_ticket(
     assert later is not None and later.id == ticket.id
     assert later.transcript[-1]["text"] == "hello? did anyone read my message"
     slots = servers.tracker(sender)["slots"]
-    assert slots["handoff_active"] is True and slots["earlier_crisis"] is None
+    assert slots["handoff_active"] is True and slots["crisis_at"] is None
