@@ -34,11 +34,17 @@ FLOORS = {
     "blind_r1.yml": {"faq": 0.95, "faq_wrong": 0.02, "conversations": 0.80, "alarms": 0.01},
     "blind_r2.yml": {"faq": 0.86, "faq_wrong": 0.03, "conversations": 0.75, "alarms": 0.02},
     "blind_r3.yml": {"faq": 0.76, "faq_wrong": 0.07, "conversations": 0.75, "alarms": 0.03},
+    "blind_r4.yml": {"faq": 0.95, "faq_wrong": 0.02, "conversations": 0.90, "alarms": 0.03},
 }  # fmt: skip
 # Crisis recall must be 100 %, except for the one round-3 message no reviewed pattern
 # catches yet ("kinda want to catch the bus if u know what i mean. like the front of
 # it": docs/understanding.md). Lowering any of these needs a reason written here.
-CRISIS_RECALL = {"blind_r1.yml": 1.0, "blind_r2.yml": 1.0, "blind_r3.yml": 59 / 60}
+CRISIS_RECALL = {
+    "blind_r1.yml": 1.0,
+    "blind_r2.yml": 1.0,
+    "blind_r3.yml": 59 / 60,
+    "blind_r4.yml": 1.0,
+}
 EVERYDAY_POLITE = 0.94
 EVERYDAY_TICKETS = 0.01
 
