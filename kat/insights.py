@@ -90,6 +90,7 @@ class Period:
     handoffs: Counter = field(default_factory=Counter)  # reason -> tickets opened
     claimed: int = 0  # of those tickets, claimed by staff since
     reply_seconds: List[float] = field(default_factory=list)  # to first staff reply
+    claim_seconds: List[float] = field(default_factory=list)  # to the first claim
     feedback: Dict[str, Counter] = field(default_factory=dict)  # topic -> verdicts
 
     @property
@@ -310,7 +311,7 @@ def _tickets(
 ) -> None:
     t = tickets_table.c
     query = (
-        sa.select(t.conversation_id, t.reason, t.urgent, t.status, t.claimed_by)
+        sa.select(t.id, t.conversation_id, t.reason, t.urgent, t.status, t.claimed_by)
         .add_columns(t.transcript, t.created_at)
         .where(
             sa.or_(
@@ -322,6 +323,7 @@ def _tickets(
     )
     with store.engine.connect() as conn:
         rows = list(conn.execute(query))
+    claims = _claim_times(store)
     opened: Dict[str, List[float]] = {}  # conversation -> its tickets' creation times
     for row in rows:
         opened.setdefault(row.conversation_id, []).append(
@@ -357,11 +359,39 @@ def _tickets(
                 and moment
             ):
                 replies.append(moment)
+        claimed_at = claims.get(row.id)
         for period in periods:
             period.handoffs[reason] += 1
             period.claimed += row.claimed_by is not None
+            if claimed_at is not None:
+                period.claim_seconds.append(max(claimed_at - created, 0.0))
             if replies:
                 period.reply_seconds.append(max(min(replies) - created, 0.0))
+
+
+def _claim_times(store: HandoffStore) -> Dict[str, float]:
+    """Each ticket's first claim (or take-over), from the staff audit trail
+    (staff_inbox/audit.py: table ``staff_audit``), as epoch seconds; {} without it."""
+    if not sa.inspect(store.engine).has_table("staff_audit"):
+        return {}
+    audit = sa.table(
+        "staff_audit", sa.column("ticket_id"), sa.column("action"), sa.column("at")
+    )
+    query = (
+        sa.select(audit.c.ticket_id, sa.func.min(audit.c.at))
+        .where(audit.c.action.in_(("claim", "take_over")))
+        .group_by(audit.c.ticket_id)
+    )
+    with store.engine.connect() as conn:
+        return {
+            str(ticket): _utc(_as_datetime(at)).timestamp()
+            for ticket, at in conn.execute(query)
+            if ticket and at is not None
+        }
+
+
+def _as_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def _json_list(text: Any) -> List[Dict[str, Any]]:

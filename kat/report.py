@@ -41,7 +41,6 @@ from kat.insights import (
 from kat.paths import sqlite_file
 from kat.retention import tracker_db_url
 
-NOT_RECORDED = "not recorded"
 NO_FEEDBACK = "no feedback recorded yet"
 OUTCOME_TITLES = {
     "answered": "answered directly",
@@ -55,10 +54,10 @@ PRIVACY = (
     "contact details or conversation ids."
 )
 CLAIM_NOTE = (
-    "Time to claim: not recorded. The hand-off store keeps who claimed a ticket, not "
-    "when (updated_at moves with every later message). First staff reply: the reply's "
-    "time on the ticket if it has one (the inbox records none yet), else the time Rasa "
-    "saved the delivered reply in the conversation. p90 is the nearest rank."
+    "Time to claim: from the staff audit trail (the first claim or take-over); tickets "
+    "claimed before the audit trail existed have none. First staff reply: the reply's "
+    "time on the ticket, else the time Rasa saved the delivered reply in the "
+    "conversation. p90 is the nearest rank."
 )
 
 
@@ -168,7 +167,8 @@ def sections(insights: Insights) -> List[Section]:
             "Time to claim and to first staff reply (tickets opened in the period)",
             ["tickets", "claimed", "claim median", "claim p90", "replied"]
             + ["reply median", "reply p90"],
-            lambda p: [p.tickets, p.claimed, NOT_RECORDED, NOT_RECORDED]
+            lambda p: [p.tickets, p.claimed]
+            + [duration(median(p.claim_seconds)), duration(percentile(p.claim_seconds))]
             + [len(p.reply_seconds), duration(median(p.reply_seconds))]
             + [duration(percentile(p.reply_seconds))],
             CLAIM_NOTE,
@@ -243,8 +243,8 @@ def csv_rows(insights: Insights) -> Iterator[Tuple[str, str, str, str, Any]]:
             ("handoff_tickets", "all", p.tickets),
             ("crisis_replies", "all", p.crisis_replies),
             ("tickets_claimed", "all", p.claimed),
-            ("time_to_claim_seconds", "median", NOT_RECORDED),
-            ("time_to_claim_seconds", "p90", NOT_RECORDED),
+            ("time_to_claim_seconds", "median", _num(median(p.claim_seconds))),
+            ("time_to_claim_seconds", "p90", _num(percentile(p.claim_seconds))),
             ("tickets_replied", "all", len(p.reply_seconds)),
             ("time_to_first_reply_seconds", "median", _num(median(p.reply_seconds))),
             ("time_to_first_reply_seconds", "p90", _num(percentile(p.reply_seconds))),

@@ -47,13 +47,15 @@ class Report:
     conversations: int = 0
     events: int = 0
     tickets: int = 0
+    labels: int = 0
     dry_run: bool = False
 
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         return (
             f"retention: {verb} {self.conversations} conversations "
-            f"({self.events} events) and {self.tickets} resolved tickets"
+            f"({self.events} events), {self.tickets} resolved tickets and "
+            f"{self.labels} review labels"
         )
 
 
@@ -138,6 +140,10 @@ def run(
         tracker_engine, cutoff, conversations_with_open_tickets(store), dry_run
     )
     report.tickets = purge_tickets(store, cutoff, dry_run)
+    # The review queue's labels (its entries are the conversations' own events).
+    from kat.review_queue import ReviewLabels
+
+    report.labels = ReviewLabels(store).purge_before(cutoff, dry_run)
     return report
 
 

@@ -28,6 +28,7 @@ from staff_inbox import csrf
 from staff_inbox.audit import AuditLog
 from staff_inbox.auth import StaffAuth
 from staff_inbox.json_body import BodyError, flag_field, json_object, text_field
+from staff_inbox.review import add_review_routes
 from staff_inbox.roles import Account
 from staff_inbox.throttle import LoginThrottle
 
@@ -161,6 +162,7 @@ def create_app(
     name: str = "staff_inbox",
     throttle: Optional[LoginThrottle] = None,
     audit_log: Optional[AuditLog] = None,
+    tracker: Optional[Any] = None,
 ) -> Sanic:
     store = store or default_store()
     auth = auth or StaffAuth(store)
@@ -594,6 +596,9 @@ def create_app(
                 await task
             except asyncio.CancelledError:
                 pass
+
+    # Insights and the review queue (reviewers): staff_inbox/review.py.
+    add_review_routes(app, permitted, store, audit_log, tracker)
 
     app.register_listener(start_retries, "after_server_start")
     app.register_listener(stop_retries, "before_server_stop")

@@ -369,7 +369,7 @@ def check_formats(insights: Insights) -> None:
     for name, out in outputs.items():
         for secret in SECRETS:
             assert secret not in out, (name, secret)
-        assert "not recorded" in out and "no feedback recorded yet" in out.lower()
+        assert "no feedback recorded yet" in out.lower()
     text = outputs["text"]
     assert "2026-05-26 to 2026-06-01 (UTC)" in text
     assert "cost 2, side_effects 2" in text
@@ -386,7 +386,8 @@ def check_formats(insights: Insights) -> None:
     assert values[(*total, "faq_answers", "side_effects")] == "2"
     assert values[(*total, "handoff_tickets", "crisis")] == "2"
     assert values[(*total, "crisis_replies", "all")] == "2"
-    assert values[(*total, "time_to_claim_seconds", "median")] == "not recorded"
+    # No staff audit trail in this store: no claim times.
+    assert values[(*total, "time_to_claim_seconds", "median")] == ""
     assert values[(*total, "time_to_first_reply_seconds", "median")] == "1800.0"
     assert values[(*total, "time_to_first_reply_seconds", "p90")] == "7200.0"
     assert values[(*total, "feedback", "all")] == "no feedback recorded yet"
@@ -472,7 +473,7 @@ def test_empty_databases_in_every_format(tmp_path: Path) -> None:
         assert (
             "No conversations recorded yet" in text and "No feedback recorded yet" in text
         )
-        assert "not recorded" in report.as_csv(insights)
+        assert "time_to_claim_seconds" in report.as_csv(insights)
         assert "<table>" in report.as_html(insights)
     # Rasa's table exists but holds nothing in the window.
     tracker_store, _ = sqlite_stores(tmp_path)
@@ -595,3 +596,34 @@ def test_command_line(tmp_path: Path) -> None:
     assert "Unclaimed urgent tickets (now)" in out and "crisis  " in out
     for secret in SECRETS:
         assert secret not in out
+
+
+def test_time_to_claim_comes_from_the_staff_audit_trail(tmp_path: Path) -> None:
+    from staff_inbox.audit import AuditLog, audit
+
+    store = HandoffStore(f"sqlite:///{tmp_path / 'h.db'}")
+    now = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+    created = (now - timedelta(hours=3)).timestamp()
+    first = ticket(store, "rest:claimed", "clinical_question", False, created, "jo")
+    second = ticket(store, "rest:other", "patient_asked", False, created, "jo")
+    AuditLog(store)  # creates the table
+    with store.engine.begin() as conn:
+        for ticket_id, minutes, action in (
+            (first, 10, "claim"),
+            (first, 50, "take_over"),  # the first claim counts
+            (second, 30, "claim"),
+        ):
+            conn.execute(
+                audit.insert().values(
+                    at=datetime.fromtimestamp(created, timezone.utc)
+                    + timedelta(minutes=minutes),
+                    username="jo",
+                    action=action,
+                    ticket_id=ticket_id,
+                )
+            )
+    insights = compute(None, store, 7, now=now)
+    [total] = insights.of_kind("total")
+    assert sorted(total.claim_seconds) == [600.0, 1800.0]
+    assert median(total.claim_seconds) == 1200.0
+    assert "20m 00s" in report.as_text(insights)

@@ -13,6 +13,8 @@ RUN pip install --no-cache-dir -c /tmp/requirements.txt \
 COPY kat/ /app/kat/
 COPY staff_inbox/ /app/staff_inbox/
 COPY content/ /app/content/
+# The intents a reviewer may label queue entries with (kat/review_queue.py).
+COPY domain.yml /app/domain.yml
 
 ENV PYTHONPATH=/app \
     PYTHONUNBUFFERED=1

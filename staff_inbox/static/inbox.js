@@ -30,11 +30,18 @@ function el(tag, text, className) {
 }
 let me = null; // the logged-in staff user, to tell one's own tickets from others'
 function showLogin() { $("login").hidden = false; $("inbox").hidden = true; $("logout").hidden = true; }
+const TICKET_ROLES = ["clinician", "front_desk", "admin"];
+const REVIEW_ROLES = ["reviewer", "admin"];
 async function showInbox() {
-  me = (await api("/api/me")).user;
-  $("who").textContent = me;
-  $("login").hidden = true; $("inbox").hidden = false; $("logout").hidden = false;
-  await refresh();
+  const who = await api("/api/me");
+  me = who.user;
+  $("who").textContent = who.name || me;
+  $("login").hidden = true; $("logout").hidden = false;
+  // Reviewers see the clinic's pages; only ticket roles see tickets.
+  $("clinic-links").hidden = !who.roles.some((r) => REVIEW_ROLES.includes(r));
+  const tickets = who.roles.some((r) => TICKET_ROLES.includes(r));
+  $("inbox").hidden = !tickets;
+  if (tickets) await refresh();
 }
 async function refresh() {
   const data = await api("/api/tickets");

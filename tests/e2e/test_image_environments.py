@@ -31,6 +31,7 @@ DOCKER = ROOT / "deploy" / "docker"
 IMAGE_BASES = {
     "rasa.Dockerfile": [("rasa", {"full"})],
     "action-server.Dockerfile": [("rasa-sdk", set())],
+    "staff-inbox.Dockerfile": [],  # python:3.10-slim: only what it pip-installs
 }
 
 
@@ -208,3 +209,29 @@ def test_the_images_answer_with_custom_actions(images: Dict[str, object]) -> Non
     assert "Would you like the team to contact you" in reply
     log = (Path(str(images["tmp"])) / "rasa.log").read_text(errors="replace")
     assert "ModuleNotFoundError" not in log and "Traceback" not in log, log[-3000:]
+
+
+def test_the_staff_inbox_image_runs_its_app(tmp_path: Path) -> None:
+    """python:3.10-slim plus the Dockerfile's pip install: the app, Insights and the
+    review queue import, and the app is built."""
+    site, app = environment(tmp_path, "staff-inbox.Dockerfile")
+    code = (
+        "import staff_inbox.app, staff_inbox.review, kat.report, kat.review_queue\n"
+        "from staff_inbox.app import create_app\n"
+        "from kat.handoff_store import HandoffStore\n"
+        f"create_app(HandoffStore('sqlite:///{tmp_path / 'h.db'}'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=app,
+        env={
+            "PYTHONPATH": f"{app}:{site}",
+            "PATH": "/usr/bin:/bin",
+            "RASA_JWT_SECRET": "x" * 40,
+            "KAT_STAFF_USERS": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
