@@ -146,3 +146,46 @@ def test_the_labels_are_the_faq_topics_and_the_domains_intents() -> None:
     labels = allowed_labels()
     assert {"faq/side_effects", "faq/dose", NOT_FOR_ASSISTANT, "not_covered"} <= labels
     assert "crisis" not in labels and "feedback" not in labels and "faq" not in labels
+
+
+def test_the_queue_on_postgresql() -> None:
+    """The production profile's database: the same entries from Rasa's rows."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from tests import services
+
+    services.require("postgres")
+    with services.fresh_database("kat_review") as database:
+        store = SQLTrackerStore(
+            Domain.empty(),
+            dialect="postgresql",
+            host=services.PG_HOST,
+            port=services.PG_PORT,
+            db=database,
+            username=services.PG_USER,
+            password=services.PG_PASSWORD,
+        )
+        events = [
+            user("is there an age limit", "faq", 100),
+            *bot("utter_not_covered", 100),
+            user("i want to die", "crisis", 90),
+            *bot("utter_out_of_scope", 90),
+        ]
+        asyncio.run(
+            store.save(DialogueStateTracker.from_events("sms:+1555", events, slots=[]))
+        )
+        engine = sa.create_engine(services.pg_url(database))
+        try:
+            found = entries(engine, days=90)
+            assert [(e.text, e.reason, e.channel) for e in found] == [
+                ("is there an age limit", "not_covered", "sms")
+            ]
+            handoff = HandoffStore(services.pg_url(database))
+            ReviewLabels(handoff).set(found[0].id, "not_covered", "rev")
+            assert ReviewLabels(handoff).all() == {found[0].id: "not_covered"}
+            handoff.engine.dispose()
+        finally:
+            engine.dispose()
+            store.engine.dispose()
