@@ -18,11 +18,16 @@ in kat/ and combines them with the NLU's own prediction:
 
 The gate records why in the intent (``"safety_gate": {...}``, categories only, never
 message text). It needs no training and no action server.
+
+"/intent" commands (button payloads): only the few in ``PATIENT_COMMANDS`` pass, without
+entities, and the answer-feedback buttons' exact payload
+(``/feedback{"topic":"side_effects","helpful":"yes"}``: only those two entities, a known
+topic, yes or no; kat/faq_topics.py); any other command is read as text.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Collection, Dict, FrozenSet, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -33,6 +38,7 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_PREDICTION_KEY,
     RESPONSE_SELECTOR_PROPERTY_NAME,
 )
+from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_TYPE,
@@ -47,6 +53,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from components.clinical_entities import ClinicalEntityExtractor
 from kat.coverage import CoverageChecker, default_coverage
 from kat.crisis import CrisisDetector, assess_languages, default_detector
+from kat.faq_topics import domain_response_names, feedback_topics, parse_feedback
 from kat.input_check import (
     EMPTY,
     NOISE,
@@ -88,10 +95,15 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 HUMAN_INTENT = "request_human"
 # "/intent" messages skip the NLU: Rasa's RegexMessageHandler (after this gate) turns
 # "/staff_reply{...}" into that intent with those entities. A patient may send only
-# these, with no entities (button payloads); any other command loses its "/" and is
-# treated as text, so nobody can fake a staff reply, close a hand-off or restart.
+# these, with no entities (button payloads), and a feedback button's exact payload
+# (``/feedback{"topic": <known topic>, "helpful": "yes"|"no"}``, nothing else:
+# kat/faq_topics.parse_feedback); any other command loses its "/" and is treated as
+# text, so nobody can fake a staff reply, close a hand-off or restart.
 PATIENT_COMMANDS = {"request_human", "affirm", "deny", "greet", "goodbye", "thanks"}
 COMMAND_PREFIX = "/"
+# Where the trained model keeps its domain (Rasa's DomainProvider, default recipe): the
+# clinic-facts kinds feedback may name are its utter_clinic_info_* responses.
+DOMAIN_RESOURCE = "domain_provider"
 INTENT_RANKING = "intent_ranking"
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -148,12 +160,19 @@ class SafetyGate(GraphComponent):
         router: Optional[Router] = None,
         checker: Optional[InputChecker] = None,
         coverage: Optional[CoverageChecker] = None,
+        known_feedback_topics: Optional[Collection[str]] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.detector = detector or default_detector()
         self.router = router or default_router()
         self.checker = checker or default_checker()
         self.coverage = coverage or default_coverage()
+        # Topics a feedback payload may name; by default the project's domain.yml.
+        self.feedback_topics: FrozenSet[str] = frozenset(
+            known_feedback_topics
+            if known_feedback_topics is not None
+            else feedback_topics(domain_response_names())
+        )
 
     @classmethod
     def create(
@@ -163,7 +182,7 @@ class SafetyGate(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SafetyGate:
-        return cls(config)
+        return cls(config, known_feedback_topics=model_feedback_topics(model_storage))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -177,6 +196,10 @@ class SafetyGate(GraphComponent):
     def _gate(self, message: Message) -> None:
         text = message.get(TEXT) or ""
         command = text.strip()
+        if parse_feedback(command, self.feedback_topics):
+            # A feedback button: known names and yes/no only, no words of the patient's
+            # to check. Rasa's RegexMessageHandler makes it intent feedback.
+            return
         forged_command = command.startswith(COMMAND_PREFIX) and (
             command[1:] not in PATIENT_COMMANDS
         )
@@ -463,3 +486,16 @@ class SafetyGate(GraphComponent):
             [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}] + ranking,
             add_to_output=True,
         )
+
+
+def model_feedback_topics(model_storage: ModelStorage) -> Optional[FrozenSet[str]]:
+    """The topics feedback may name for the trained model: its FAQ topics
+    (content/faq_topics.yml) and its domain's clinic-facts kinds. The Rasa image has no
+    domain.yml beside the model, so the domain comes from the model itself. None while
+    training (the model has no domain yet; no commands are processed then)."""
+    try:
+        with model_storage.read_from(Resource(DOMAIN_RESOURCE)) as directory:
+            domain = Domain.from_path(directory)
+    except ValueError:
+        return None
+    return feedback_topics(domain.responses)

@@ -25,6 +25,11 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   promise of a follow-up that was not recorded.
 * Two messages in a row the NLU could not understand: ``action_handoff`` (reason
   "repeated fallback") instead of a second "sorry, I'm not sure".
+* A click on an answer's feedback buttons (intent ``feedback``, only ever a button's
+  exact payload: the safety gate) is not a message to act on: after a crisis it gets no
+  crisis follow-up again and during an open ticket it is not put on the ticket — its
+  rule thanks the patient. Inside the contact form it is thanked, then the form's
+  question is asked again (``utter_ask_<requested slot>``), the form still open.
 * Otherwise it abstains and the other policies decide.
 """
 
@@ -38,6 +43,7 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.fixed_policy import FixedPolicy, session_events
+from kat.faq_topics import FEEDBACK_INTENT
 from kat.session_context import remembers_crisis
 
 CRISIS_INTENT = "crisis"
@@ -58,6 +64,8 @@ LISTEN = "action_listen"
 HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
 CONTACT_FORM = "handoff_contact_form"
 FALLBACK_INTENT = "nlu_fallback"
+# Answer feedback (👍/👎 buttons, intent FEEDBACK_INTENT; data/rules/feedback.yml).
+FEEDBACK_THANKS = "utter_feedback_thanks"
 # Intents the ordinary rules still answer during a crisis session.
 PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
 # General questions answered while a ticket is open (and then added to it): the sheet's
@@ -142,6 +150,18 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
             return DEACTIVATE_LOOP
         if HANDOFF not in done:
             return HANDOFF
+        return LISTEN
+
+    if intent == FEEDBACK_INTENT:
+        loop = tracker.active_loop_name
+        if not loop:
+            return None  # the rule thanks, whatever came before (module docstring)
+        if FEEDBACK_THANKS not in done:
+            return FEEDBACK_THANKS
+        requested = tracker.get_slot("requested_slot")
+        ask = f"utter_ask_{requested}"
+        if requested and ask not in done:
+            return ask
         return LISTEN
 
     crises = [

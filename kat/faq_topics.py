@@ -1,5 +1,6 @@
 """The FAQ topics offered as buttons when the assistant is unsure which answer a question
-needs (content/faq_topics.yml; used by components/profile_nlg.py for utter_faq_unsure).
+needs (content/faq_topics.yml; used by components/profile_nlg.py for utter_faq_unsure),
+and the answer-feedback buttons' topics and payloads (below).
 
 Pure helpers: no Rasa imports. The FAQ selector's ranking comes in as Rasa writes it
 (``[{"intent_response_key": "faq/<topic>", "confidence": ...}, ...]``).
@@ -7,12 +8,26 @@ Pure helpers: no Rasa imports. The FAQ selector's ranking comes in as Rasa write
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
-from typing import Any, Dict, List, Mapping, Sequence
+from pathlib import Path
+from typing import (
+    Any,
+    Collection,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import yaml
 
-from kat.paths import content_dir
+from kat.paths import PROJECT_ROOT, content_dir
 
 RETRIEVAL_INTENT = "faq"
 
@@ -70,3 +85,82 @@ def topic_buttons(
         for topic in likely_topics(ranking, limit=max(len(ranking), 1))
         if topic in topics
     ][:limit]
+
+
+# --- Answer feedback ("Was this answer helpful?" after an FAQ or clinic-facts answer) ---
+# components/profile_nlg.py adds the two buttons, components/safety_gate.py lets only
+# their exact payloads through; Rasa saves the click as the user event (intent feedback,
+# entities topic and helpful), which kat/insights.py counts.
+FEEDBACK_INTENT = "feedback"
+FEEDBACK_VERDICTS = ("yes", "no")
+FEEDBACK_ENTITIES = {"topic", "helpful"}
+FAQ_ANSWER_PREFIX = "utter_faq/"
+CLINIC_INFO_ANSWER_PREFIX = "utter_clinic_info_"
+_FEEDBACK_TOPIC = re.compile(r"[a-z0-9_]{1,40}")
+
+
+def answer_topic(response: str) -> Optional[str]:
+    """The topic a reply's feedback names: ``side_effects`` for ``utter_faq/side_effects``,
+    ``clinic_info_cost`` for ``utter_clinic_info_cost``; None for any other reply."""
+    if response.startswith(FAQ_ANSWER_PREFIX):
+        topic = response[len(FAQ_ANSWER_PREFIX) :]
+    elif response.startswith(CLINIC_INFO_ANSWER_PREFIX):
+        topic = response[len("utter_") :]
+    else:
+        return None
+    return topic if _FEEDBACK_TOPIC.fullmatch(topic) else None
+
+
+def feedback_topics(
+    response_names: Iterable[str], topics: Optional[Mapping[str, Any]] = None
+) -> FrozenSet[str]:
+    """The topics feedback may name: the FAQ topics of content/faq_topics.yml and the
+    clinic-facts kinds (``clinic_info_<kind>``) among a domain's response names."""
+    kinds = {
+        topic
+        for name in response_names
+        if name.startswith(CLINIC_INFO_ANSWER_PREFIX)
+        and (topic := answer_topic(name)) is not None
+    }
+    return frozenset(set(cached_topics() if topics is None else topics) | kinds)
+
+
+def domain_response_names(path: Any = None) -> List[str]:
+    """The response names of the project's domain.yml ([] without the file: the Rasa
+    image has only the trained model, whose own domain the gate reads)."""
+    source = Path(path) if path else PROJECT_ROOT / "domain.yml"
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except OSError:
+        return []
+    return [str(name) for name in data.get("responses") or {}]
+
+
+def feedback_payload(topic: str, helpful: str) -> str:
+    """A feedback button's payload, ``/feedback{"topic":"side_effects","helpful":"yes"}``
+    (compact: Telegram's inline buttons carry at most 64 bytes)."""
+    entities = {"topic": topic, "helpful": helpful}
+    return "/" + FEEDBACK_INTENT + json.dumps(entities, separators=(",", ":"))
+
+
+def parse_feedback(text: str, known_topics: Collection[str]) -> Optional[Tuple[str, str]]:
+    """(topic, helpful) when ``text`` is exactly a feedback button's payload: the
+    command, then a JSON object with only ``topic`` (one of ``known_topics``) and
+    ``helpful`` (yes or no). None for anything else, including a confidence
+    (``/feedback@0.9{...}``), other entities, other values or text after the object."""
+    command = "/" + FEEDBACK_INTENT
+    text = text.strip()
+    if not text.startswith(command):
+        return None
+    try:
+        entities = json.loads(text[len(command) :])
+    except ValueError:
+        return None
+    if not isinstance(entities, dict) or set(entities) != FEEDBACK_ENTITIES:
+        return None
+    topic, helpful = entities["topic"], entities["helpful"]
+    if not (isinstance(topic, str) and isinstance(helpful, str)):
+        return None
+    if topic not in known_topics or helpful not in FEEDBACK_VERDICTS:
+        return None
+    return topic, helpful

@@ -370,3 +370,79 @@ def test_an_explicit_denial_gets_no_check_in_however_sure_the_nlu_is(
     assert gate.detector.assess(text).reason != "no_match"  # cleared explicitly
     message = gated(gate, text, nlu_intent="crisis", nlu_conf=0.99)
     assert final_intent(message) not in ("crisis", "check_in")
+
+
+# --- Answer feedback: the one command with entities a patient may send ---------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/feedback{"topic":"side_effects","helpful":"yes"}',
+        '/feedback{"topic": "dose", "helpful": "no"}',
+        '/feedback{"helpful":"no","topic":"clinic_info_cost"}',
+        '  /feedback{"topic":"clinic_info_insurance","helpful":"yes"}  ',
+    ],
+)
+def test_a_feedback_button_payload_stays_a_command(gate: SafetyGate, text: str) -> None:
+    message = gated(gate, text, nlu_intent="faq")
+    assert message.get("text") == text  # for Rasa's RegexMessageHandler
+    assert "safety_gate" not in message.get("intent")  # the gate left it alone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/feedback{"topic":"zebra","helpful":"yes"}',  # not a known topic
+        '/feedback{"topic":"clinic_info_parking","helpful":"yes"}',  # no such answer
+        '/feedback{"topic":"side_effects","helpful":"maybe"}',
+        '/feedback{"topic":"side_effects","helpful":"YES"}',
+        '/feedback{"topic":"side_effects"}',
+        '/feedback{"topic":"side_effects","helpful":"yes","staff_message":"x"}',
+        '/feedback{"topic":"side_effects","helpful":"yes","handoff_active":false}',
+        '/feedback{"topic":["side_effects"],"helpful":"yes"}',
+        '/feedback{"topic":"side_effects","helpful":true}',
+        '/feedback{"topic":"side_effects","helpful":"yes"} and my phone is 555',
+        '/feedback@0.9{"topic":"side_effects","helpful":"yes"}',
+        '/feedback["side_effects","yes"]',
+        "/feedback",
+        "/feedback I did not like this answer",
+        '/Feedback{"topic":"side_effects","helpful":"yes"}',
+    ],
+)
+def test_any_other_feedback_command_is_refused(gate: SafetyGate, text: str) -> None:
+    message = gated(gate, text, nlu_intent="faq")
+    assert final_intent(message) == "out_of_scope"
+    assert not message.get("text").startswith("/")
+
+
+def test_a_crisis_inside_a_forged_feedback_command_is_still_a_crisis(
+    gate: SafetyGate,
+) -> None:
+    text = '/feedback{"topic":"side_effects","helpful":"i want to kill myself"}'
+    assert final_intent(gated(gate, text, nlu_intent="faq")) == "crisis"
+
+
+def test_feedback_topics_come_from_the_faq_topics_and_the_models_domain(
+    tmp_path: Path,
+) -> None:
+    """In the Rasa image there is no domain.yml beside the model: the gate reads the
+    clinic-facts kinds from the trained model's own domain."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    from components.safety_gate import model_feedback_topics
+    from kat.faq_topics import load_topics
+
+    model = ROOT / "models" / "kat-assistant.tar.gz"
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}; run `make test` (it trains first)")
+    storage, _ = LocalModelStorage.from_model_archive(tmp_path / "model", model)
+    topics = model_feedback_topics(storage)
+    assert topics is not None
+    assert set(load_topics()) <= topics
+    assert {"clinic_info_cost", "clinic_info_hours", "clinic_info_contact"} <= topics
+    assert all(t in load_topics() or t.startswith("clinic_info_") for t in topics)
+    # Without a domain in the storage (training): the project's domain.yml.
+    empty = LocalModelStorage(tmp_path / "empty")
+    assert model_feedback_topics(empty) is None
+    assert SafetyGate({}).feedback_topics == topics

@@ -249,3 +249,66 @@ def test_a_crisis_in_an_earlier_session_still_gets_the_crisis_followup() -> None
 def test_an_open_ticket_from_an_earlier_session_still_gets_the_message() -> None:
     events: List[Event] = [SlotSet("handoff_active", True), listen(), user("greet")]
     assert next_safety_action(restored_tracker(events)) == "action_handoff"
+
+
+# --- Answer feedback (a button click, never typed words) -----------------------------
+
+
+def test_feedback_after_a_crisis_is_thanked_not_answered_with_the_followup() -> None:
+    from rasa.shared.core.slots import BooleanSlot
+
+    slot = BooleanSlot("handoff_active", mappings=[], influence_conversation=False)
+    events: List[Event] = [
+        listen(),
+        user("faq"),
+        ActionExecuted("utter_faq"),
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+        SlotSet("handoff_active", True),
+        listen(),
+        user("feedback"),
+    ]
+
+    def next_action() -> Optional[str]:
+        state = DialogueStateTracker.from_events("patient", events, slots=[slot])
+        return next_safety_action(state)
+
+    assert next_action() is None  # the rule thanks (data/rules/feedback.yml)
+    events.append(ActionExecuted("utter_feedback_thanks"))
+    assert next_action() is None  # nothing on the urgent ticket, no crisis follow-up
+    # The patient's next words get the crisis follow-up again.
+    events += [listen(), user("faq")]
+    assert next_action() == "utter_crisis_followup"
+
+
+def test_feedback_from_a_remembered_crisis_session_is_thanked_too() -> None:
+    import time
+
+    events: List[Event] = [
+        SlotSet("crisis_at", time.time() - 3600),
+        SlotSet("handoff_active", True),
+        listen(),
+        user("feedback"),
+    ]
+    assert next_safety_action(restored_tracker(events)) is None
+
+
+def test_feedback_during_an_open_ticket_does_not_go_on_it() -> None:
+    t = _open_ticket("feedback")
+    assert next_safety_action(t) is None  # the rule thanks, no action_handoff
+    t.update(ActionExecuted("utter_feedback_thanks"))
+    assert next_safety_action(t) is None
+
+
+def test_feedback_inside_the_contact_form_is_thanked_then_the_question_repeated() -> None:
+    t = _open_ticket("feedback")
+    t.update(ActiveLoop("handoff_contact_form"))
+    t.update(SlotSet("requested_slot", "contact_name"))
+    assert next_safety_action(t) == "utter_feedback_thanks"
+    t.update(ActionExecuted("utter_feedback_thanks"))
+    assert next_safety_action(t) == "utter_ask_contact_name"
+    t.update(ActionExecuted("utter_ask_contact_name"))
+    assert next_safety_action(t) == "action_listen"
+    assert t.active_loop_name == "handoff_contact_form"  # the form goes on

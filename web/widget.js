@@ -27,6 +27,11 @@
   var LINK_SCHEMES = ["http:", "https:", "tel:", "mailto:"];
   var LINK_RE = /\b(?:https?:\/\/|mailto:|tel:)[^\s<>"'`]+/gi;
   var TRAILING = ".,;:!?)]}'\"";
+  // Answer feedback (components/profile_nlg.py): buttons whose payload starts with this
+  // are shown apart and small, as a group with this accessible name (domain.yml's
+  // utter_feedback_offer text; tests/test_profile_nlg.py keeps the two equal).
+  var FEEDBACK_PREFIX = "/feedback";
+  var FEEDBACK_LABEL = "Was this answer helpful?";
 
   // --- settings --------------------------------------------------------------------
   function readConfig() {
@@ -234,11 +239,14 @@
     }
     nodes[msg.id] = node;
     log.appendChild(node);
-    if (msg.buttons && msg.buttons.length) {
+    var buttons = msg.buttons || [];
+    var choices = buttons.filter(function (b) { return !isFeedback(b); });
+    var ratings = buttons.filter(isFeedback);
+    if (choices.length) {
       var group = el("div", "kat-replies");
       group.setAttribute("role", "group");
       group.setAttribute("aria-label", "Suggested replies");
-      msg.buttons.forEach(function (b) {
+      choices.forEach(function (b) {
         var btn = el("button", "kat-reply", b.title);
         btn.type = "button";
         btn.addEventListener("click", function () { sendUser(b.payload, b.title); });
@@ -246,7 +254,30 @@
       });
       log.appendChild(group);
     }
+    if (ratings.length) {
+      // Optional: nothing waits for it, typing a message simply removes it. The thanks
+      // arrives as an assistant message in the log (aria-live="polite").
+      var rate = el("div", "kat-feedback");
+      rate.setAttribute("role", "group");
+      rate.setAttribute("aria-label", FEEDBACK_LABEL);
+      ratings.forEach(function (b) {
+        var btn = el("button", "kat-feedback-btn", b.title);
+        btn.type = "button";
+        btn.addEventListener("click", function (event) {
+          sendUser(b.payload, b.title);
+          // From the keyboard (Enter/Space: detail 0) focus goes on to the message box,
+          // not lost with the removed button.
+          if (event.detail === 0) { input.focus(); }
+        });
+        rate.appendChild(btn);
+      });
+      log.appendChild(rate);
+    }
     log.scrollTop = log.scrollHeight;
+  }
+
+  function isFeedback(button) {
+    return String(button.payload || "").indexOf(FEEDBACK_PREFIX) === 0;
   }
 
   function addMessage(msg) {
@@ -258,7 +289,7 @@
   }
 
   function clearReplies() {
-    Array.prototype.forEach.call(log.querySelectorAll(".kat-replies"), function (g) { g.remove(); });
+    Array.prototype.forEach.call(log.querySelectorAll(".kat-replies, .kat-feedback"), function (g) { g.remove(); });
     state.messages.forEach(function (m) { delete m.buttons; });
   }
 
