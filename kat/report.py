@@ -363,11 +363,22 @@ def _zone(name: Optional[str]) -> ZoneInfo:
 
 
 def _known_topics() -> List[str]:
-    from kat.faq_topics import load_topics
+    """What feedback may name: the FAQ topics and the clinic-facts kinds of domain.yml
+    (kat.faq_topics.feedback_topics)."""
+    import yaml
+
+    from kat.faq_topics import feedback_topics, load_topics
+    from kat.paths import PROJECT_ROOT
 
     try:
-        return list(load_topics())
-    except (OSError, ValueError):
+        domain = PROJECT_ROOT / "domain.yml"
+        names = (
+            list((yaml.safe_load(domain.read_text(encoding="utf-8")) or {})["responses"])
+            if domain.exists()
+            else []
+        )
+        return sorted(feedback_topics(names, load_topics()))
+    except (OSError, ValueError, KeyError):
         return []
 
 

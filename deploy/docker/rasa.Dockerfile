@@ -20,6 +20,8 @@ COPY scripts/rasa_run.py /app/scripts/rasa_run.py
 # credentials.yml (rendered from deploy/helm/rasa-values.yml); the embedded SQLite
 # endpoints.yml is deliberately not in the image.
 COPY endpoints.production.yml /app/
+# The replies a channel sends itself when the assistant fails (kat/channel_replies.py).
+COPY domain.yml /app/domain.yml
 # The blank spaCy pipeline with the reviewed entity patterns (nothing is downloaded).
 RUN python /app/scripts/build_spacy_pipeline.py
 # The trained model (models/ is built by `make train`, not kept in git).

@@ -177,7 +177,13 @@ def test_the_rasa_image_imports_every_module_it_runs(images: Dict[str, object]) 
         if p.name != "__init__.py"
     )
     assert len(modules) > 30
-    code = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\n"
+    code = (
+        "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\n"
+        # The replies a channel sends itself when the assistant fails, read from the
+        # image's own files (channels/base.py).
+        "from kat.channel_replies import failure_reply, rate_limited_reply\n"
+        "assert '911' in failure_reply() and '988' in rate_limited_reply()\n"
+    )
     done = subprocess.run(
         [sys.executable, "-S", "-c", code, *modules],
         cwd=app,
