@@ -257,12 +257,8 @@ class _Tally:
             return
         if not periods:
             return
-        channel = channel_of(row.sender_id, data.get("input_channel"))
-        for period in periods:
-            period.messages[channel] += 1
-            self.seen.setdefault(id(period), set()).add((channel, row.sender_id))
-        self.message = (periods, set())
         if row.intent_name == FEEDBACK_INTENT:
+            # A 👍/👎 click: counted as feedback, not as a patient message.
             found = {
                 str(e.get("entity")): e.get("value")
                 for e in (data.get("parse_data") or {}).get("entities") or []
@@ -271,6 +267,12 @@ class _Tally:
             self.feedback.append(
                 (periods, found.get("topic"), _verdict(found.get("helpful")))
             )
+            return
+        channel = channel_of(row.sender_id, data.get("input_channel"))
+        for period in periods:
+            period.messages[channel] += 1
+            self.seen.setdefault(id(period), set()).add((channel, row.sender_id))
+        self.message = (periods, set())
 
     def bot(self, data: Dict[str, Any], periods: List[Period]) -> None:
         metadata = data.get("metadata") or {}

@@ -521,6 +521,8 @@ def test_feedback_is_counted_per_known_topic(tmp_path: Path) -> None:
         assert "ZEBRA" not in out and "+15550001111" not in out
         assert "no feedback recorded yet" not in out.lower()
     assert "feedback_not_helpful,side_effects,1" in report.as_csv(insights)
+    # The clicks are feedback, not patient messages: one message, the FAQ question.
+    assert sum(insights.periods[-1].messages.values()) == 1
 
 
 def test_days_follow_the_clinic_time_zone(tmp_path: Path) -> None:
