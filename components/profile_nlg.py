@@ -67,6 +67,8 @@ from kat.session_context import remembers_crisis
 # question whose topic is unsure, and a question the sheet does not cover (the nearest
 # topics it does cover).
 TOPIC_BUTTON_RESPONSES = {"utter_faq_unsure", "utter_not_covered"}
+STAFF_REPLY = "utter_staff_reply"
+STAFF_REPLY_NAMED = "utter_staff_reply_named"
 # domain.yml: the feedback buttons' titles (payload "yes" / "no" there) and the thanks.
 FEEDBACK_OFFER = "utter_feedback_offer"
 FEEDBACK_THANKS_NOT_HELPFUL = "utter_feedback_thanks_not_helpful"
@@ -101,6 +103,10 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
     ) -> Optional[Dict[str, Any]]:
         if utter_action == FEEDBACK_THANKS and self._offers_a_person(tracker):
             utter_action = FEEDBACK_THANKS_NOT_HELPFUL
+        if utter_action == STAFF_REPLY:
+            name = staff_name_shown(tracker, cached_profile())
+            if name:
+                utter_action, kwargs = STAFF_REPLY_NAMED, {**kwargs, "staff_name": name}
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
         if response is not None and utter_action in TOPIC_BUTTON_RESPONSES:
             offered = topic_buttons(likely_topic_ranking(tracker), cached_topics())
@@ -199,6 +205,18 @@ def waiting_for_a_person(tracker: DialogueStateTracker) -> bool:
 def _latest_intent(tracker: DialogueStateTracker) -> Optional[str]:
     latest = tracker.latest_message
     return (latest.intent or {}).get("name") if latest is not None else None
+
+
+def staff_name_shown(tracker: DialogueStateTracker, profile: Dict[str, Any]) -> str:
+    """The staff member's display name for the patient, or "" for "the clinic team":
+    shown only when the clinic profile's ``staff_names_to_patients`` is true and the
+    inbox sent one with the reply."""
+    if profile.get("staff_names_to_patients") is not True or not tracker.latest_message:
+        return ""
+    for entity in tracker.latest_message.entities or []:
+        if entity.get("entity") == "staff_name" and str(entity.get("value") or ""):
+            return str(entity["value"]).strip()[:80]
+    return ""
 
 
 def likely_topic_ranking(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:

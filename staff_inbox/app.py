@@ -14,6 +14,7 @@ from sanic.request import Request
 
 from kat import delivery
 from kat.api_token import auth_header, secret_from_env
+from kat.clinic_profile import cached_profile
 from kat.conversation_id import url_segment
 from kat.escalation import claim_minutes, is_overdue, run_escalations
 from kat.handoff_store import (
@@ -125,6 +126,15 @@ def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
         data["transcript"] = ticket.transcript
         data["contact"] = ticket.contact
     return data
+
+
+def reply_entities(text: str, account: Optional[Account]) -> Dict[str, Any]:
+    """What the inbox sends with a staff reply: the text, and the staff member's
+    display name only when the clinic profile shows names to patients."""
+    entities: Dict[str, Any] = {"staff_message": text}
+    if account is not None and cached_profile().get("staff_names_to_patients") is True:
+        entities["staff_name"] = account.shown_as
+    return entities
 
 
 def contact_visible(account: Account, ticket: Ticket) -> bool:
@@ -484,7 +494,7 @@ def create_app(
             await rasa.trigger(
                 ticket.conversation_id,
                 "staff_reply",
-                {"staff_message": text},
+                reply_entities(text, auth.account(user)),
                 ticket.channel,
             )
         except Exception as exc:

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # Responses whose text an action hands over, as the action passes it.
-ACTION_FILLED = {"utter_contraindication_answer": {"answer": "The sheet lists ..."}}
+ACTION_FILLED = {
+    "utter_contraindication_answer": {"answer": "The sheet lists ..."},
+    "utter_staff_reply_named": {"staff_name": "Jo Rivera"},  # the NLG passes it
+}
 
 
 def _generate(name: str) -> str:
@@ -271,3 +274,40 @@ def test_the_web_chat_labels_the_pair_with_the_domains_offer() -> None:
     offer = responses["utter_feedback_offer"][0]["text"]
     widget = (ROOT / "web" / "widget.js").read_text(encoding="utf-8")
     assert f'"{offer}"' in widget
+
+
+def _staff_reply(entities: list, show_names: bool, monkeypatch: Any) -> str:
+    from rasa.shared.core.events import UserUttered
+
+    from components import profile_nlg
+    from kat.clinic_profile import cached_profile
+
+    profile = {**cached_profile(), "staff_names_to_patients": show_names}
+    monkeypatch.setattr(profile_nlg, "cached_profile", lambda: profile)
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    nlg = ClinicProfileNLG(domain=domain)
+    tracker = DialogueStateTracker("nlg-staff", domain.slots)
+    tracker.update(UserUttered.create_external("staff_reply", entities, "rest"), domain)
+    response = asyncio.run(
+        nlg.generate(
+            "utter_staff_reply", tracker, "rest", staff_message="We will call you today."
+        )
+    )
+    assert response is not None
+    return str(response["text"])
+
+
+def test_a_staff_name_is_shown_only_when_the_profile_says_so(monkeypatch: Any) -> None:
+    named = [
+        {"entity": "staff_message", "value": "We will call you today."},
+        {"entity": "staff_name", "value": "Jo Rivera"},
+    ]
+    assert _staff_reply(named, True, monkeypatch) == (
+        "Message from Jo Rivera, clinic team: We will call you today."
+    )
+    assert _staff_reply(named, False, monkeypatch) == (
+        "Message from the clinic team: We will call you today."
+    )
+    assert _staff_reply(named[:1], True, monkeypatch) == (
+        "Message from the clinic team: We will call you today."
+    )

@@ -138,3 +138,29 @@ async def test_me_says_who_and_which_roles(tmp_path: Path) -> None:
         async with staff_client(inbox, "jo", PASSWORD) as jo:
             me = (await jo.get("/api/me")).json()
     assert me == {"user": "jo", "name": "Jo Rivera", "roles": ["clinician"]}
+
+
+async def test_the_reply_names_the_staff_member_only_if_the_profile_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from kat.clinic_profile import cached_profile
+    from staff_inbox import app as inbox_app
+
+    sent = []
+    for show in (False, True):
+        profile = {**cached_profile(), "staff_names_to_patients": show}
+        monkeypatch.setattr(inbox_app, "cached_profile", lambda p=profile: p)
+        async with running_inbox(tmp_path, accounts=ACCOUNTS) as inbox:
+            ticket = inbox.store.open_ticket("rest:n", "rest", "patient_asked", False, [])
+            async with staff_client(inbox, "jo", PASSWORD) as jo:
+                reply = await jo.post_json(
+                    f"/api/tickets/{ticket.id}/reply", {"text": "hello"}
+                )
+                assert reply.status_code == 200
+            sent.append(json.loads(inbox.rasa.posts[-1]["body"])["entities"])
+    assert sent == [
+        {"staff_message": "hello"},
+        {"staff_message": "hello", "staff_name": "Jo Rivera"},
+    ]
