@@ -178,3 +178,30 @@ def test_behaviour_names_follow_the_contract(domain) -> None:  # type: ignore[no
     for name in names:
         if "crisis" in name:
             assert name.startswith("utter_crisis"), f"{name}: crisis names are reserved"
+
+
+# British spellings the sheet writes the American way ("anesthetic", "behavioral"):
+# the English replies follow the sheet.
+BRITISH = {
+    "anaesthe": "anesthe",
+    "behaviour": "behavior",
+    "colour": "color",
+    "organis": "organiz",
+    "recognis": "recogniz",
+    "centre": "center",
+    "programme": "program",
+    "paediatric": "pediatric",
+    "haemo": "hemo",
+}
+
+
+def test_english_replies_use_the_sheets_american_spelling(domain: Dict[str, Any]) -> None:
+    sheet = (ROOT / "content" / "clinic-info-sheet.txt").read_text(encoding="utf-8")
+    assert "anesthetic" in sheet and "behavioral" in sheet  # the sheet's own spelling
+    for name, variants in domain["responses"].items():
+        if name.endswith("_es"):
+            continue
+        for variant in variants:
+            text = str(variant.get("text") or "").lower()
+            for british, american in BRITISH.items():
+                assert british not in text, f"{name}: {british!r} -> {american!r}"

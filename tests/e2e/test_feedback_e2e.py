@@ -195,7 +195,7 @@ def test_the_web_chat_shows_the_pair_small_labelled_and_keyboard_usable(
 
     # Never in the way: typing a message instead simply removes the pair.
     say(page, "what is ketamine?")
-    wait_for_bot(page, "best known as an anaesthetic")
+    wait_for_bot(page, "best known as an anesthetic")
     assert page.locator(".kat-feedback").count() == 1
     page.screenshot(path=str(ARTIFACTS / "webchat-feedback.png"))
     offered = page.locator(".kat-feedback").element_handle()

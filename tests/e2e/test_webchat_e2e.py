@@ -39,7 +39,7 @@ INJECTION = (
     "see https://example.org/info. or javascript:window.__pwned=1"
 )
 GREETING = "What would you like to know"
-FAQ_ANSWER = "best known as an anaesthetic"
+FAQ_ANSWER = "best known as an anesthetic"
 CRISIS_REPLY = "Your safety comes first"
 CLINICAL_REPLY = "clinician will follow up"
 
