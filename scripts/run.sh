@@ -35,11 +35,12 @@ CORS_ARGS=()
 BIND="${KAT_BIND:-127.0.0.1}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
 INBOX_PORT="$KAT_INBOX_PORT"
-# Staff inbox users: KAT_STAFF_USERS, else one local user "staff" with a password
-# generated once into var/staff_password (not in git).
+# Staff inbox users: KAT_STAFF_USERS, else one local user "staff" with every role
+# (tickets, Insights and the review queue, the audit trail: staff_inbox/roles.py) and a
+# password generated once into var/staff_password (not in git).
 if [ -z "${KAT_STAFF_USERS:-}" ]; then
   [ -s "$KAT_VAR_DIR/staff_password" ] || (umask 077; "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(12))' > "$KAT_VAR_DIR/staff_password")
-  KAT_STAFF_USERS="staff:$("$VENV_BIN/python" -c 'import sys; from staff_inbox.auth import hash_password; print(hash_password(sys.argv[1]))' "$(cat "$KAT_VAR_DIR/staff_password")")"
+  KAT_STAFF_USERS="staff:$("$VENV_BIN/python" -c 'import sys; from staff_inbox.auth import hash_password; print(hash_password(sys.argv[1]))' "$(cat "$KAT_VAR_DIR/staff_password")"):clinician+reviewer+admin:Clinic staff"
 fi
 export KAT_STAFF_USERS
 # The web chat (python -m webchat): the secret that signs its sessions, from

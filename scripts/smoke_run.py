@@ -309,6 +309,12 @@ def check_staff_inbox(browser: Browser, url: str, password: str) -> None:
         "(() => { const s = document.querySelector('#inbox'); return s && !s.hidden; })()",
         "the ticket list after logging in",
     )
+    # The local user has every role: the Insights and review-queue links show too.
+    browser.wait_for(
+        "(() => { const n = document.querySelector('#clinic-links');"
+        " return n && !n.hidden; })()",
+        "the Insights and review-queue links",
+    )
 
 
 def main() -> int:
