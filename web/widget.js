@@ -101,8 +101,11 @@
       var saved = JSON.parse(window.sessionStorage.getItem(KEY));
       if (saved && Array.isArray(saved.messages)) { return saved; }
     } catch (e) { /* storage off or corrupt: start afresh */ }
-    return { session: null, messages: [], draft: "", open: cfg.open !== false, nextId: 1 };
+    return freshState(cfg.open !== false);
   })();
+  function freshState(open) {
+    return { session: null, messages: [], draft: "", open: open, nextId: 1, unread: 0 };
+  }
   function save() {
     if (state.messages.length > MAX_MESSAGES) {
       state.messages = state.messages.slice(-MAX_MESSAGES);
@@ -158,9 +161,20 @@
   var root = el("div", "kat-chat");
   applyColours(root, cfg.colors);
 
-  var launcher = el("button", "kat-launcher", clinic ? "Chat with " + clinic : "Chat with us");
+  var LAUNCHER_TEXT = clinic ? "Chat with " + clinic : "Chat with us";
+  var launcher = el("button", "kat-launcher", LAUNCHER_TEXT);
   launcher.type = "button";
   launcher.setAttribute("aria-controls", "kat-panel");
+  // Unread count while minimised: shown on the launcher, in its accessible name, in the
+  // page title, and said once (politely) by the announcer below.
+  var badge = el("span", "kat-badge");
+  badge.setAttribute("aria-hidden", "true");
+  badge.hidden = true;
+  launcher.appendChild(badge);
+  // Outside the panel, so it is heard while the panel is hidden.
+  var announcer = el("p", "kat-visually-hidden kat-announcer");
+  announcer.setAttribute("role", "status");
+  announcer.setAttribute("aria-live", "polite");
 
   var panel = el("section", "kat-panel");
   panel.id = "kat-panel";
@@ -174,6 +188,30 @@
   closeBtn.setAttribute("aria-label", "Minimise chat");
   header.appendChild(title);
   header.appendChild(closeBtn);
+
+  // Save transcript / End chat, with End chat's confirmation in the widget itself.
+  var tools = el("div", "kat-tools");
+  var saveBtn = el("button", "kat-tool kat-save", "Save transcript");
+  saveBtn.type = "button";
+  var endBtn = el("button", "kat-tool kat-end", "End chat");
+  endBtn.type = "button";
+  tools.appendChild(saveBtn);
+  tools.appendChild(endBtn);
+  var confirmBox = el("div", "kat-confirm");
+  confirmBox.setAttribute("role", "group");
+  confirmBox.setAttribute("aria-labelledby", "kat-confirm-text");
+  confirmBox.hidden = true;
+  var confirmText = el("p", "kat-confirm-text",
+    "End this chat? This clears the conversation from this device and starts a new one. " +
+    "Anything already sent to the clinic stays with the clinic.");
+  confirmText.id = "kat-confirm-text";
+  var confirmYes = el("button", "kat-confirm-yes", "Yes, end chat");
+  confirmYes.type = "button";
+  var confirmNo = el("button", "kat-confirm-no", "Keep chatting");
+  confirmNo.type = "button";
+  confirmBox.appendChild(confirmText);
+  confirmBox.appendChild(confirmYes);
+  confirmBox.appendChild(confirmNo);
 
   var status = el("p", "kat-status");
   status.setAttribute("role", "status");
@@ -215,8 +253,9 @@
   humanBtn.type = "button";
   footer.appendChild(humanBtn);
 
-  [header, status, log, typing, form, footer].forEach(function (n) { panel.appendChild(n); });
+  [header, tools, confirmBox, status, log, typing, form, footer].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(launcher);
+  root.appendChild(announcer);
   root.appendChild(panel);
 
   // --- messages ----------------------------------------------------------------------------
@@ -369,9 +408,114 @@
       return b && typeof b.title === "string" && typeof b.payload === "string";
     }).map(function (b) { return { title: b.title, payload: b.payload }; });
     if (!text && !buttons.length) { return; } // images, cards: not shown by this widget
+    if (awaitingFresh) { return; } // the ended conversation's last words: not for the new one
     hideTyping();
     if (buttons.length) { clearReplies(); } // only the latest choices can be picked
     addMessage({ from: "bot", text: text, buttons: buttons.length ? buttons : undefined });
+    if (!state.open && state.messages.some(function (m) { return m.from === "user"; })) {
+      setUnread((state.unread || 0) + 1, true);
+    }
+  }
+
+  // --- unread count (while minimised) ------------------------------------------------------
+  var TITLE_PREFIX = /^\(\d+\) /;
+  function setUnread(count, announce) {
+    state.unread = count;
+    save();
+    var base = document.title.replace(TITLE_PREFIX, "");
+    if (count > 0) {
+      var words = count === 1 ? "1 unread message" : count + " unread messages";
+      badge.textContent = String(count);
+      badge.hidden = false;
+      launcher.setAttribute("aria-label", LAUNCHER_TEXT + ", " + words);
+      document.title = "(" + count + ") " + base;
+      if (announce) { announcer.textContent = "New message in the chat. " + words + "."; }
+    } else {
+      badge.textContent = "";
+      badge.hidden = true;
+      launcher.removeAttribute("aria-label");
+      if (document.title !== base) { document.title = base; }
+      announcer.textContent = "";
+    }
+  }
+
+  // --- transcript: plain text made here, nothing sent anywhere ------------------------------
+  var STAFF_RE = /^Message from (?:the clinic team|(.+?), clinic team): ?/;
+  function transcriptLine(m) {
+    var who, text = String(m.text || "");
+    if (m.from === "user") { who = "You"; }
+    else if (m.from === "bot") {
+      var staff = STAFF_RE.exec(text);
+      if (staff) {
+        who = staff[1] ? "Clinic team (" + staff[1] + ")" : "Clinic team";
+        text = text.slice(staff[0].length);
+      } else { who = "Clinic assistant"; }
+    } else {
+      who = "Note";
+      text = Array.isArray(m.parts) ? m.parts.map(function (p) {
+        return typeof p === "string" ? p : String((p && p.text) || "");
+      }).join("") : text;
+    }
+    // Later lines of a long message are indented, so every line's speaker stays clear.
+    return who + ": " + text.replace(/\r\n?/g, "\n").replace(/\n/g, "\n    ");
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function saveTranscript() {
+    var now = new Date();
+    var day = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
+    var lines = ["Chat transcript" + (clinic ? ", " + clinic : "") + " (automated assistant), saved " +
+      day + " " + pad(now.getHours()) + ":" + pad(now.getMinutes()), ""];
+    state.messages.forEach(function (m) { lines.push(transcriptLine(m)); });
+    var blob = new Blob([lines.join("\n") + "\n"], { type: "text/plain;charset=utf-8" });
+    var url = URL.createObjectURL(blob);
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = "chat-transcript-" + day + ".txt";
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    announcer.textContent = "The transcript was saved as a text file.";
+  }
+
+  // --- end chat: forget this conversation on this device, start a new session --------------
+  var awaitingFresh = false;
+  function askEnd() {
+    tools.hidden = true;
+    confirmBox.hidden = false;
+    confirmYes.focus();
+  }
+  function cancelEnd() {
+    confirmBox.hidden = true;
+    tools.hidden = false;
+    endBtn.focus();
+  }
+  function endChat() {
+    confirmBox.hidden = true;
+    tools.hidden = false;
+    hideTyping();
+    Object.keys(nodes).forEach(function (id) { delete nodes[id]; });
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+    input.value = "";
+    state = freshState(true);
+    try {
+      window.sessionStorage.removeItem(KEY);
+      [window.sessionStorage, window.localStorage].forEach(function (store) {
+        Object.keys(store).forEach(function (k) {
+          if (k.indexOf("kat-chat:") === 0) { store.removeItem(k); }
+        });
+      });
+    } catch (e) { /* storage off: nothing kept anyway */ }
+    setUnread(0, false);
+    save();
+    if (socket && socket.connected) {
+      ready = false;
+      awaitingFresh = true;
+      socket.emit("session_request", {});
+    } // offline: the next connect asks for a new session (state.session is null)
+    announcer.textContent = "The chat was ended and cleared from this device. A new chat has started.";
+    input.focus();
   }
 
   function connect() {
@@ -388,6 +532,7 @@
     });
     socket.on("session_confirm", function (data) {
       if (!data || typeof data.session_id !== "string") { return; }
+      awaitingFresh = false;
       var had = state.session && state.session.session_id;
       if (had && had !== data.session_id) {
         addSystem(["The chat could not continue the earlier conversation, so a new one has started."]);
@@ -421,7 +566,7 @@
     panel.hidden = !open;
     launcher.hidden = open;
     launcher.setAttribute("aria-expanded", String(open));
-    if (open) { log.scrollTop = log.scrollHeight; }
+    if (open) { log.scrollTop = log.scrollHeight; setUnread(0, false); }
     if (focus) { (open ? input : launcher).focus(); }
   }
 
@@ -447,8 +592,13 @@
   });
   launcher.addEventListener("click", function () { setOpen(true, true); });
   closeBtn.addEventListener("click", function () { setOpen(false, true); });
+  saveBtn.addEventListener("click", saveTranscript);
+  endBtn.addEventListener("click", askEnd);
+  confirmNo.addEventListener("click", cancelEnd);
+  confirmYes.addEventListener("click", endChat);
   panel.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { setOpen(false, true); }
+    if (event.key !== "Escape") { return; }
+    if (!confirmBox.hidden) { cancelEnd(); } else { setOpen(false, true); }
   });
 
   function start() {
@@ -461,6 +611,7 @@
     state.messages.forEach(renderMessage);
     input.value = state.draft || "";
     setOpen(state.open !== false, false);
+    if (state.open === false && state.unread > 0) { setUnread(state.unread, false); }
     setStatus("Connecting…");
     loadClient(connect);
   }
