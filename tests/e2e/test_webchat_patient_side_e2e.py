@@ -72,7 +72,9 @@ def test_unread_count_while_minimised_then_staff_line_in_the_transcript(
     assert page.title() == title
 
     session = session_of(page)
-    staff_reply(servers, servers.conversation(session["session_id"], "socketio"), STAFF_TEXT)
+    staff_reply(
+        servers, servers.conversation(session["session_id"], "socketio"), STAFF_TEXT
+    )
     badge = page.locator(".kat-badge")
     badge.wait_for(state="visible", timeout=30_000)
     settle(page)
@@ -128,13 +130,19 @@ def test_save_transcript_is_plain_text_with_a_dated_header(
     )
     assert lines[0].startswith("Chat transcript") and today in lines[0]
     assert "You: what is ketamine?" in lines
-    assert any(line.startswith("Clinic assistant: ") and GREETING in line for line in lines)
-    assert any(line.startswith("Clinic assistant: ") and FAQ_ANSWER in line for line in lines)
+    assert any(
+        line.startswith("Clinic assistant: ") and GREETING in line for line in lines
+    )
+    assert any(
+        line.startswith("Clinic assistant: ") and FAQ_ANSWER in line for line in lines
+    )
     assert "<" not in text
     # Every line is a header, a speaker's line, a blank line or an indented continuation.
     for line in lines[1:]:
-        assert line == "" or line.startswith("    ") or re.match(
-            r"^(You|Clinic assistant|Clinic team( \(.+\))?|Note): ", line
+        assert (
+            line == ""
+            or line.startswith("    ")
+            or re.match(r"^(You|Clinic assistant|Clinic team( \(.+\))?|Note): ", line)
         ), line
     page.context.close()
 
@@ -160,7 +168,9 @@ def test_end_chat_clears_this_device_and_starts_a_new_session(
     assert page.evaluate("document.activeElement.className") == "kat-confirm-yes"
     press(page, ".kat-confirm-no")
     assert confirm.is_hidden()
-    assert page.evaluate("document.activeElement.className").startswith("kat-tool kat-end")
+    assert page.evaluate("document.activeElement.className").startswith(
+        "kat-tool kat-end"
+    )
     page.keyboard.press("Enter")
     assert confirm.is_visible()
     page.keyboard.press("Escape")
@@ -180,7 +190,9 @@ def test_end_chat_clears_this_device_and_starts_a_new_session(
     log = page.inner_text(".kat-log")
     assert "what is ketamine?" not in log and FAQ_ANSWER not in log
     assert "could not continue" not in log
-    stored = page.evaluate("JSON.stringify(sessionStorage) + JSON.stringify(localStorage)")
+    stored = page.evaluate(
+        "JSON.stringify(sessionStorage) + JSON.stringify(localStorage)"
+    )
     assert "what is ketamine?" not in stored and old["session_id"] not in stored
 
     # A reload brings back only the new conversation.
