@@ -351,7 +351,7 @@ def as_html(insights: Insights) -> str:
 FORMATS = {"text": as_text, "csv": as_csv, "html": as_html}
 
 
-def _zone(name: Optional[str]) -> ZoneInfo:
+def clinic_zone(name: Optional[str]) -> ZoneInfo:
     if name:
         return ZoneInfo(name)
     from kat.clinic_profile import ProfileError, load_profile
@@ -362,7 +362,7 @@ def _zone(name: Optional[str]) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _known_topics() -> List[str]:
+def feedback_topic_names() -> List[str]:
     """What feedback may name: the FAQ topics and the clinic-facts kinds of domain.yml
     (kat.faq_topics.feedback_topics)."""
     import yaml
@@ -400,8 +400,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             tracker,
             default_store(),
             args.days,
-            _zone(args.timezone),
-            known_topics=_known_topics(),
+            clinic_zone(args.timezone),
+            known_topics=feedback_topic_names(),
         )
     except (ValueError, ZoneInfoNotFoundError, sa.exc.SQLAlchemyError) as exc:
         # The type only: SQLAlchemy's message can quote rows (conversation ids).

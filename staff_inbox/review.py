@@ -71,8 +71,8 @@ def add_review_routes(
             tracker_engine(),
             store,
             days,
-            zone=report._zone(None),
-            known_topics=report._known_topics(),
+            zone=report.clinic_zone(None),
+            known_topics=report.feedback_topic_names(),
         )
         page = response.html(report.as_html(figures))
         page.headers["Content-Security-Policy"] = INSIGHTS_CSP
