@@ -423,11 +423,12 @@ def test_a_crisis_inside_a_forged_feedback_command_is_still_a_crisis(
     assert final_intent(gated(gate, text, nlu_intent="faq")) == "crisis"
 
 
+@pytest.mark.e2e  # it needs the trained model: make test runs it after training
 def test_feedback_topics_come_from_the_faq_topics_and_the_models_domain(
     tmp_path: Path,
 ) -> None:
-    """In the Rasa image there is no domain.yml beside the model: the gate reads the
-    clinic-facts kinds from the trained model's own domain."""
+    """The gate reads the clinic-facts kinds from the trained model's own domain, so
+    it does not depend on a domain.yml beside the model."""
     from rasa.engine.storage.local_model_storage import LocalModelStorage
 
     from components.safety_gate import model_feedback_topics
