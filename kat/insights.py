@@ -140,7 +140,8 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _json(text: Any) -> Dict[str, Any]:
+def event_data(text: Any) -> Dict[str, Any]:
+    """A stored event's ``data`` column as a dict ({} when unreadable)."""
     try:
         value = json.loads(text or "{}")
     except (TypeError, ValueError):
@@ -240,14 +241,14 @@ class _Tally:
             self.close()
             self.user(row, periods)
         elif row.type_name == "bot":
-            self.bot(_json(row.data), periods)
+            self.bot(event_data(row.data), periods)
         elif row.action_name == HANDOFF_ACTION:
             self.outcome("handoff")
         elif row.action_name == ADD_TO_HANDOFF_ACTION:
             self.outcome("added")
 
     def user(self, row: Any, periods: List[Period]) -> None:
-        data = _json(row.data)
+        data = event_data(row.data)
         metadata = data.get("metadata") or {}
         if (isinstance(metadata, dict) and metadata.get("is_external")) or str(
             data.get("text") or ""

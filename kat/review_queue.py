@@ -17,7 +17,6 @@ A reviewer labels an entry with an intent or FAQ topic (``faq/<topic>``), or
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,7 +28,7 @@ import yaml
 from kat.event_privacy import MASK
 from kat.faq_topics import load_topics
 from kat.handoff_store import HandoffStore, metadata, utcnow
-from kat.insights import channel_of, events_table
+from kat.insights import channel_of, event_data, events_table
 from kat.paths import PROJECT_ROOT
 
 REASONS = {
@@ -87,14 +86,6 @@ def allowed_labels(domain_file: Optional[Path] = None) -> Set[str]:
     return found
 
 
-def _json(text: Any) -> Dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _eligible(data: Dict[str, Any], intent: Optional[str]) -> bool:
     text = str(data.get("text") or "").strip()
     return (
@@ -128,7 +119,7 @@ def entries(
         for row in conn.execute(query):
             if row.sender_id != sender:
                 sender, last_user, answered = row.sender_id, None, None
-            data = _json(row.data)
+            data = event_data(row.data)
             if row.type_name == "user":
                 intent = row.intent_name
                 if intent == "feedback":
