@@ -214,6 +214,19 @@ class Servers:
         )
         wait_until(f"{self.inbox_url}/health", 60, proc)
 
+    def inbox_session(self, username: str, password: str) -> requests.Session:
+        """A staff session logged in to this stack's inbox; every POST repeats the
+        CSRF token the login set, as the inbox page does."""
+        session = requests.Session()
+        reply = session.post(
+            f"{self.inbox_url}/api/login",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
+        assert reply.status_code == 200, reply.text
+        session.headers["X-CSRF-Token"] = session.cookies["kat_csrf"]
+        return session
+
     def start_web(self, port: int) -> str:
         """The web chat's static server (python -m webchat) for this Rasa; its URL."""
         url = f"http://127.0.0.1:{port}"

@@ -45,15 +45,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
 
 
 def login(servers: Servers, who: str) -> requests.Session:
-    session = requests.Session()
-    reply = session.post(
-        f"{servers.inbox_url}/api/login",
-        json={"username": who, "password": PASSWORD},
-        timeout=10,
-    )
-    assert reply.status_code == 200
-    session.headers["X-CSRF-Token"] = session.cookies["kat_csrf"]
-    return session
+    return servers.inbox_session(who, PASSWORD)
 
 
 def test_messages_in_queue_label_export(loop: Dict[str, Any]) -> None:

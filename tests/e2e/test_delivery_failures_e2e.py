@@ -82,15 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
 
 
 def staff(servers: Servers) -> requests.Session:
-    session = requests.Session()
-    reply = session.post(
-        f"{servers.inbox_url}/api/login",
-        json={"username": "nurse", "password": PASSWORD},
-        timeout=10,
-    )
-    assert reply.status_code == 200
-    session.headers["X-CSRF-Token"] = session.cookies["kat_csrf"]
-    return session
+    return servers.inbox_session("nurse", PASSWORD)
 
 
 def ticket_of(servers: Servers, conversation: str) -> Dict[str, Any]:

@@ -69,16 +69,7 @@ def patient_says(servers: Servers, sender: str, text: str) -> None:
 
 
 def login(servers: Servers) -> requests.Session:
-    session = requests.Session()
-    reply = session.post(
-        f"{servers.inbox_url}/api/login",
-        json={"username": "nurse", "password": PASSWORD},
-        timeout=10,
-    )
-    assert reply.status_code == 200
-    # As the inbox page does: every POST repeats the CSRF token the login set.
-    session.headers["X-CSRF-Token"] = session.cookies["kat_csrf"]
-    return session
+    return servers.inbox_session("nurse", PASSWORD)
 
 
 def tickets_of(
