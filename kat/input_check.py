@@ -121,6 +121,11 @@ class InputChecker:
         self.greetings: FrozenSet[str] = frozenset(
             _fold(str(w)) for w in config.get("foreign_greetings") or []
         )
+        # Letters English never writes (ñ, ã, ß, ł, ư, ệ ...): a word holding one counts
+        # as a foreign word even when no list has it (Vietnamese, Polish, Czech ...).
+        self.marked: FrozenSet[str] = frozenset(
+            str(config.get("marked_letters") or "").replace(" ", "")
+        )
 
     @classmethod
     def from_file(cls, path: Optional[Path] = None) -> InputChecker:
@@ -150,14 +155,24 @@ class InputChecker:
         if non_latin > 0.5 * len(letters):
             return InputCheck(OTHER_LANGUAGE, "non-latin")
         words = [_fold(w) for w in words_raw]
-        if len(words) == 1 and words[0] in self.greetings:
+        if words and " ".join(words) in self.greetings:
             return InputCheck(OTHER_LANGUAGE, "greeting")
         english = sum(1 for w in words if w in self.english)
-        best, hits = None, 0
+        marked = [
+            fold
+            for raw, fold in zip(words_raw, words, strict=True)
+            if any(c in self.marked or 0x1EA0 <= ord(c) <= 0x1EF9 for c in raw.lower())
+        ]
+        best, hits, listed_best = None, 0, 0
         for language, vocabulary in self.foreign.items():
-            count = sum(1 for w in words if w in vocabulary)
-            if count > hits:
-                best, hits = language, count
+            listed = sum(1 for w in words if w in vocabulary)
+            if listed > listed_best:
+                best, listed_best = language, listed
+        if best:
+            vocabulary = self.foreign[best]
+            hits = listed_best + sum(1 for w in marked if w not in vocabulary)
+        elif marked:
+            best, hits = "marked-letters", len(marked)
         if hits >= self.min_foreign and hits >= self.ratio * english:
             return InputCheck(OTHER_LANGUAGE, best)
         return InputCheck(READABLE)

@@ -8,6 +8,7 @@ from typing import Iterator, List
 import pytest
 import yaml
 
+from kat.crisis import detector_for
 from kat.input_check import (
     EMPTY,
     NOISE,
@@ -57,7 +58,14 @@ def test_no_english_training_or_test_message_is_taken_for_another_language(
 ) -> None:
     corpus = _english_corpus()
     assert len(corpus) > 1500  # the real sets, not an empty glob
-    wrong = [t for t in corpus if checker.check(t).kind == OTHER_LANGUAGE]
+    # The training data's few crisis messages in Spanish or French are answered by the
+    # other-language crisis patterns, which run before this check (the safety gate).
+    spanish = detector_for("es")
+    wrong = [
+        t
+        for t in corpus
+        if checker.check(t).kind == OTHER_LANGUAGE and not spanish.assess(t).is_crisis
+    ]
     assert wrong == []
 
 
@@ -83,6 +91,16 @@ def test_english_messages_are_not_noise(checker: InputChecker) -> None:
         ("氯胺酮是什么", "non-latin"),
         ("ما هو الكيتامين", "non-latin"),
         ("hola", "greeting"),
+        ("dzień dobry", "greeting"),
+        ("Kumusta po, may nagsasalita ba ng Tagalog?", "tagalog"),
+        ("Goedemorgen, heeft iemand tijd om te spreken?", "dutch"),
+        ("chào bạn, tôi cần giúp đỡ", "vietnamese"),
+        # No list of its own: the letters English never writes decide.
+        ("Dobrý večer, potřebuji pomoc s léčbou", "polish"),  # near enough
+        (
+            "Merhaba, tedavi ücreti ne kadar, doktorla görüşebilir miyim?",
+            "marked-letters",
+        ),
     ],
 )
 def test_other_languages_are_recognised(
@@ -103,6 +121,9 @@ def test_other_languages_are_recognised(
         "ok",
         "What is la ketamina in English?",  # one foreign word is not a language
         "I want to die",  # "die" must never count as German
+        "went to a café, felt naïve about the résumé thing",  # English borrows these
+        "is the piñata party ok after a session",  # one marked word is not a language
+        "tell em i cant make it, ban me if u want lol",
     ],
 )
 def test_english_and_answers_stay_readable(checker: InputChecker, text: str) -> None:
