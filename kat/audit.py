@@ -1,10 +1,12 @@
-"""The staff audit trail: who did what to which ticket, and when. Append-only.
+"""The audit trail: who did what to which ticket, and when. Append-only.
 
 One table, ``staff_audit``, in the hand-off store's database (SQLite or PostgreSQL).
-The inbox writes a row for every claim, take-over, reply (delivered or not), resolve,
-view of contact details, label and export; nothing in the project updates or deletes
-a row (the retention purge keeps them: they hold no message text or contact details,
-only who, when, what and which ticket).
+The staff inbox writes a row for every claim, take-over, reply (delivered or not),
+resolve, view of contact details, label and export; the action server writes one when a
+patient has their conversation deleted (``patient_forget``, user ``PATIENT``: which
+ticket, never which conversation). Nothing in the project updates or deletes a row (the
+retention purge keeps them: they hold no message text or contact details, only who,
+when, what and which ticket). Pure SQLAlchemy, so both servers share it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ ACTIONS = (
     "view_contact",
     "label",
     "export",
+    "patient_forget",
 )
+# The "user" of a row the patient caused, shown as such in the inbox's audit list.
+PATIENT = "(patient)"
 
 audit = sa.Table(
     "staff_audit",

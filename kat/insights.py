@@ -374,7 +374,7 @@ def _tickets(
 
 def _claim_times(store: HandoffStore) -> Dict[str, float]:
     """Each ticket's first claim (or take-over), from the staff audit trail
-    (staff_inbox/audit.py: table ``staff_audit``), as epoch seconds; {} without it."""
+    (kat/audit.py: table ``staff_audit``), as epoch seconds; {} without it."""
     if not sa.inspect(store.engine).has_table("staff_audit"):
         return {}
     audit = sa.table(

@@ -14,6 +14,7 @@ from sanic.request import Request
 
 from kat import delivery
 from kat.api_token import auth_header, secret_from_env
+from kat.audit import AuditLog
 from kat.clinic_profile import cached_profile
 from kat.conversation_id import url_segment
 from kat.escalation import claim_minutes, is_overdue, run_escalations
@@ -26,7 +27,6 @@ from kat.handoff_store import (
 )
 from kat.notify import retry_failed
 from staff_inbox import csrf
-from staff_inbox.audit import AuditLog
 from staff_inbox.auth import StaffAuth
 from staff_inbox.json_body import BodyError, flag_field, json_object, text_field
 from staff_inbox.review import add_review_routes

@@ -7,7 +7,7 @@
 * ``POST /api/review/<id>/label`` ``{"label": "faq/side_effects"}``: label an entry;
 * ``GET /api/review/export``: the labelled entries as a Rasa NLU file of candidate
   examples, for the content owners.
-Every label and export is written to the audit trail (staff_inbox/audit.py).
+Every label and export is written to the audit trail (kat/audit.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from kat import report
+from kat.audit import AuditLog
 from kat.handoff_store import HandoffStore
 from kat.insights import compute
 from kat.retention import profile_days, tracker_db_url
@@ -29,7 +30,6 @@ from kat.review_queue import (
     export_yaml,
     with_labels,
 )
-from staff_inbox.audit import AuditLog
 from staff_inbox.json_body import text_field
 
 MAX_DAYS = 366

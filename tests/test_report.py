@@ -601,7 +601,7 @@ def test_command_line(tmp_path: Path) -> None:
 
 
 def test_time_to_claim_comes_from_the_staff_audit_trail(tmp_path: Path) -> None:
-    from staff_inbox.audit import AuditLog, audit
+    from kat.audit import AuditLog, audit
 
     store = HandoffStore(f"sqlite:///{tmp_path / 'h.db'}")
     now = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
