@@ -87,6 +87,13 @@ class CrisisDetector:
         general = config["general_question"]
         self.lead_ins = matcher_for(vocab, "lead_in", general["lead_ins"])
         self.question_words = {w.lower() for w in general["question_words"]}
+        self.informational = matcher_for(
+            vocab, "informational", general.get("informational") or []
+        )
+        self.self_disclosure = matcher_for(
+            vocab, "self_disclosure", general.get("self_disclosure") or []
+        )
+        self.informational_categories = set(general.get("informational_categories") or [])
         self.first_person = set(first_person.words(general["first_person"]))
         negation = config["negation"]
         self.cues = set(negation["cues"])
@@ -190,6 +197,7 @@ class CrisisDetector:
             return CrisisAssessment(False, reason="idiom")
 
         general = self._is_general_question(doc)
+        informational = bool(self.informational(doc)) and not self.self_disclosure(doc)
         has_past_context = bool(self.past_context(doc))
         resolved_past = bool(self.resolved_when(doc)) and bool(self.resolved_over(doc))
         side_effect_question = bool(self.side_effect_questions(doc))
@@ -199,6 +207,15 @@ class CrisisDetector:
         for match in matches:
             if match.strength == "topic" and general:
                 reasons.add("general_question")
+                continue
+            if (
+                match.strength == "topic"
+                and informational
+                and match.category in self.informational_categories
+            ):
+                # "im writing a paper on suicide prevention", "just curious in general
+                # whether it's used for suicidal depression": asking about the subject.
+                reasons.add("informational")
                 continue
             if match.strength == "topic" and resolved_past:
                 reasons.add("resolved_past")

@@ -168,6 +168,16 @@ def test_a_spanish_crisis_is_reported_as_spanish() -> None:
         "je veux mourir, je n'en peux plus",
         "vou me matar hoje à noite",
         "ich will sterben",
+        "ich will einfach nicht mehr leben",
+        "je ne veux plus vivre du tout",
+        "tôi thật sự không muốn sống nữa",
+        "ik wil niet meer leven",
+        "nie chcę już żyć",
+        "non voglio più vivere",
+        "я больше не хочу жить",
+        "我真的不想活了",
+        "もう死にたい",
+        "اريد ان اموت",
     ],
 )
 def test_crisis_words_in_other_languages_are_caught(text: str) -> None:
@@ -188,6 +198,22 @@ def test_other_languages_without_crisis_words_are_not(text: str) -> None:
         "im not going to be around for the next appointment. permanently",
         "i keep hitting my head against the wall and i cant stop",
         "honestly i don't plan on being alive by the end of the month",
+        # kinds of phrasing blind round 5 found (2026-12-02), reworded
+        "cant stop picturing swerving into the guardrail on my drive home",
+        "thinking of walking into the ocean tonight",
+        "i'm at the overpass right now",
+        "if i'm not around after friday, tell my mom i'm sorry",
+        "honestly im done. for good",
+        "sorry for everything guys. bye",
+        "ngl i keep thinking about how i would do it",
+        "been googling how many of my pills is lethal",
+        "gonna take my whole supply of meds tonight",
+        "slashed my arm earlier and it wont stop",
+        "not sure i'll still be around when my first session comes",
+        # informational framing never clears what the writer says about themselves
+        "just curious, i have suicidal thoughts every day",
+        "i read ketamine helps suicidal people, is that true? because i am one",
+        "i can't breathe, just curious if that's normal",
     ],
 )
 def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
@@ -203,6 +229,19 @@ def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
             "resolved_past",
         ),
         ("i overdosed on coffee today, jittery af lol", "idiom"),
+        (
+            "not suicidal at all, just wondering if ketamine was studied for suicidal depression",
+            "informational",
+        ),
+        ("writing an essay on self harm in teens, does ketamine come up", "idiom"),
+        ("my homework wants me dead lol", "idiom"),
+        (
+            "my sister volunteers in suicide prevention research, any info for her",
+            "idiom",
+        ),
+        ("saw a documentary on overdoses, how do clinics keep this safe", "idiom"),
+        ("self harm was a thing for me in high school, way past it now", "resolved_past"),
+        ("if this fails im gonna jump into a whole new career lol", "idiom"),
     ],
 )
 def test_side_effect_questions_and_resolved_history_are_not(
