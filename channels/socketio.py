@@ -13,6 +13,22 @@ every message from the message itself. Here:
 * browser origins are checked against ``cors_allowed_origins`` (never "any origin");
 * client-supplied metadata is not passed on to the assistant.
 
+Two things for the widget besides messages (docs/webchat-patient.md):
+
+* "Keep this chat on this device": a ``keep_request`` (or ``"keep": true`` in the
+  ``session_request``) gets a *keep token*, ``HMAC-SHA256(secret, "keep:<session
+  id>:<until>")`` with ``until`` = now + ``web_history_hours`` (content/clinic_profile.yml),
+  which the browser stores instead of the resume token. A later ``session_request`` with
+  ``{"session_id", "keep_token", "keep_until"}`` resumes the session only before
+  ``until`` and only if ``until`` is within ``web_history_hours`` of now (a shortened
+  setting shortens old tokens too); after that the client gets a new session. Each new
+  keep token moves ``until`` on: the copy lasts ``web_history_hours`` after the chat was
+  last used. ``web_history_hours: 0`` switches keeping off.
+* ``handoff_status``: whether this socket's conversation has a hand-off ticket that is
+  not resolved, read from the hand-off store (kat/handoff_store.py, read only), with the
+  clinic's usual reply time; answered with a ``handoff_status`` event. Staff replies
+  (``utter_staff_reply``) carry ``"from": "staff"`` so the widget can mark them.
+
 The room is the session id; Rasa's conversation (sender) id is ``web:<session id>``
 (channels/base.py, kat/conversation_id.py), so no other channel can address a web chat
 patient. Replies sent later through the HTTP API (the staff inbox's ``trigger_intent``
@@ -37,8 +53,13 @@ leaves the process.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
+import re
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Union
 
 import rasa.core.channels.channel
 from rasa.core.channels import socketio as rasa_socketio
@@ -49,15 +70,100 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.base import DeliveryFailed, PatientChannel
+from channels.base import STAFF_UTTERANCES, DeliveryFailed, PatientChannel
 from channels.socketio_redis import JsonRedisManager
+from kat.clinic_profile import cached_profile, is_placeholder
 from kat.input_check import message_text
-from kat.web_session import check_secret, parse_origins, resume_or_issue
+from kat.web_session import check_secret, parse_origins, resume_or_issue, resume_token
 
 logger = logging.getLogger(__name__)
 
 # Largest socket.io packet accepted (engine.io's default is 1 MB).
 MAX_PACKET_BYTES = 64 * 1024
+# "Keep this chat on this device": at most this many hours, whatever the profile says.
+MAX_HISTORY_HOURS = 24 * 30
+# A client clock a little ahead is not a reason to refuse a fresh keep token.
+CLOCK_SLACK_SECONDS = 60
+# handoff_status: at most one read of the hand-off store per socket in this many
+# seconds; a client asking more often waits (SocketIOInput.answer_handoff_status).
+HANDOFF_STATUS_MIN_SECONDS = 2.0
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def history_hours(profile: Optional[Dict[str, Any]] = None) -> float:
+    """``web_history_hours`` from the clinic profile: 0 (keeping off) when missing or
+    not a number, at most :data:`MAX_HISTORY_HOURS`."""
+    if profile is None:
+        profile = cached_profile()
+    value = profile.get("web_history_hours", 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    return float(min(max(value, 0), MAX_HISTORY_HOURS))
+
+
+def keep_token(secret: str, session_id: str, until: int) -> str:
+    """The keep token of a session until ``until`` (epoch seconds): HMAC-SHA256 under
+    the session secret of ``keep:<session id>:<until>`` — never equal to a resume token,
+    whose message is the bare session id (which has no ``:``)."""
+    check_secret(secret)
+    message = f"keep:{session_id}:{until}".encode()
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def issue_keep(
+    secret: str, session_id: str, hours: float, now: Optional[float] = None
+) -> Dict[str, Any]:
+    """``{"keep_token", "keep_until"}`` for ``hours`` from ``now``."""
+    until = int((time.time() if now is None else now) + hours * 3600)
+    return {"keep_token": keep_token(secret, session_id, until), "keep_until": until}
+
+
+def kept_session(
+    secret: str, requested: Any, hours: float, now: Optional[float] = None
+) -> Optional[str]:
+    """The session id of a ``session_request`` that presents a valid, unexpired keep
+    token, else None. ``keep_until`` must be in the future and no further ahead than
+    ``hours`` allows today."""
+    if hours <= 0 or not isinstance(requested, dict):
+        return None
+    session_id = requested.get("session_id")
+    token = requested.get("keep_token")
+    until = requested.get("keep_until")
+    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+        return None
+    if not isinstance(token, str) or not _HEX64.match(token):
+        return None
+    if isinstance(until, bool) or not isinstance(until, int):
+        return None
+    now = time.time() if now is None else now
+    if not now < until <= now + hours * 3600 + CLOCK_SLACK_SECONDS:
+        return None
+    if not hmac.compare_digest(keep_token(secret, session_id, until), token):
+        return None
+    return session_id
+
+
+def profile_text(profile: Dict[str, Any], key: str) -> Optional[str]:
+    """A profile value as text, None for a placeholder or a missing value."""
+    value = profile.get(key)
+    if not isinstance(value, str) or is_placeholder(value) or not value.strip():
+        return None
+    return value.strip()
+
+
+def handoff_answer(ticket: Any, language: str, profile: Dict[str, Any]) -> Dict[str, Any]:
+    """The ``handoff_status`` event for the conversation's unresolved ticket (or None):
+    open or not, urgent or not, and the clinic's usual reply time in the widget's
+    language (``reply_time``, ``reply_time_es``; None while a placeholder)."""
+    if ticket is None:
+        return {"open": False}
+    key = "reply_time_es" if language == "es" else "reply_time"
+    return {
+        "open": True,
+        "urgent": bool(getattr(ticket, "urgent", False)),
+        "reply_time": profile_text(profile, key),
+    }
 
 
 class StaffReplyOutput(SocketIOOutput):
@@ -79,6 +185,18 @@ class StaffReplyOutput(SocketIOOutput):
             if not open_chat:
                 raise DeliveryFailed("web_chat_closed")
         await super()._send_message(socket_id, response)
+
+    async def send_text_message(
+        self, recipient_id: Text, text: Text, **kwargs: Any
+    ) -> None:
+        """As Rasa's, with ``"from": "staff"`` on a staff member's reply, so the widget
+        shows it as the clinic team's, not the assistant's (the text is the domain's
+        ``utter_staff_reply``)."""
+        if kwargs.get("utter_action") not in STAFF_UTTERANCES:
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, {"text": part, "from": "staff"})
 
 
 class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
@@ -139,6 +257,66 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
         self.addresses: Dict[Text, Text] = {}
         self.redis_url = redis_url or None
         self.redis_channel = redis_channel or None
+        # handoff_status, per socket id: when the store was last read for it, whether
+        # an answer is being made, and whether it was asked again meanwhile.
+        self.handoff_read_at: Dict[Text, float] = {}
+        self.handoff_busy: Set[Text] = set()
+        self.handoff_again: Set[Text] = set()
+        self._handoff_store: Any = None
+
+    def open_ticket(self, conversation: str) -> Any:
+        """The conversation's unresolved ticket (runs in a thread): the hand-off store
+        is only read here (HandoffStore.open_ticket_for)."""
+        if self._handoff_store is None:
+            from kat.handoff_store import default_store
+
+            self._handoff_store = default_store()
+        return self._handoff_store.open_ticket_for(conversation)
+
+    async def handoff_status_of(self, sid: Text, language: str) -> Dict[str, Any]:
+        """The ``handoff_status`` answer for a socket's session, read now.
+        ``{"open": null}`` when the store cannot be read: the widget then shows nothing
+        new rather than guess."""
+        session_id = self.sessions.get(sid)
+        conversation = self.conversation_id(session_id) if session_id else None
+        if conversation is None:
+            return {"open": False}
+        try:
+            ticket = await asyncio.to_thread(self.open_ticket, conversation)
+            return handoff_answer(ticket, language, cached_profile())
+        except Exception as exc:  # noqa: BLE001 - the widget shows nothing new
+            logger.warning("hand-off status not read: %s", type(exc).__name__)
+            return {"open": None}
+
+    async def answer_handoff_status(
+        self, sid: Text, language: str, send: Callable[[Dict[str, Any]], Awaitable[Any]]
+    ) -> None:
+        """Answer a socket's ``handoff_status`` with at most one read of the store per
+        :data:`HANDOFF_STATUS_MIN_SECONDS`: a question that comes sooner waits for the
+        end of the interval, and questions that come while one waits get its answer —
+        read after they were asked, so never an older one."""
+        if sid in self.handoff_busy:
+            self.handoff_again.add(sid)
+            return
+        self.handoff_busy.add(sid)
+        try:
+            while True:
+                wait = self.handoff_read_at.get(sid, -1e9) + HANDOFF_STATUS_MIN_SECONDS
+                wait -= time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # Questions asked until now are answered by this read.
+                self.handoff_again.discard(sid)
+                self.handoff_read_at[sid] = time.monotonic()
+                answer = await self.handoff_status_of(sid, language)
+                if sid not in self.sessions:  # gone meanwhile
+                    return
+                await send(answer)
+                if sid not in self.handoff_again:
+                    return
+        finally:
+            self.handoff_busy.discard(sid)
+            self.handoff_again.discard(sid)
 
     @classmethod
     def webhook_path(cls) -> Optional[str]:
@@ -195,12 +373,19 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
         async def disconnect(sid: Text) -> None:
             session_id = self.sessions.pop(sid, None)
             self.addresses.pop(sid, None)
+            self.handoff_read_at.pop(sid, None)
             if session_id:
                 sio.leave_room(sid, session_id, namespace=namespace)
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Any) -> None:
-            session_id, token, resumed = resume_or_issue(self.session_secret, data)
+            hours = history_hours()
+            kept = kept_session(self.session_secret, data, hours)
+            if kept is not None:  # the device's kept copy, within its lifetime
+                session_id, token = kept, resume_token(self.session_secret, kept)
+                resumed = True
+            else:
+                session_id, token, resumed = resume_or_issue(self.session_secret, data)
             previous = self.sessions.get(sid)
             if previous and previous != session_id:
                 sio.leave_room(sid, previous, namespace=namespace)
@@ -208,12 +393,32 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
             sio.enter_room(sid, session_id, namespace=namespace)
             if isinstance(data, dict) and data.get("session_id") and not resumed:
                 logger.info("socket.io session not resumed (no valid token): new session")
-            await sio.emit(
-                "session_confirm",
-                {"session_id": session_id, "resume_token": token},
-                room=sid,
-                namespace=namespace,
-            )
+            confirm: Dict[str, Any] = {
+                "session_id": session_id,
+                "resume_token": token,
+                "keep_hours": hours,
+            }
+            if hours > 0 and isinstance(data, dict) and data.get("keep") is True:
+                confirm.update(issue_keep(self.session_secret, session_id, hours))
+            await sio.emit("session_confirm", confirm, room=sid, namespace=namespace)
+
+        @sio.on("keep_request", namespace=namespace)
+        async def keep_request(sid: Text, _: Any = None) -> None:
+            # Only for the socket's own session: the client names nothing.
+            session_id = self.sessions.get(sid)
+            if session_id is None:
+                return
+            hours = history_hours()
+            answer: Dict[str, Any] = {"keep_hours": hours}
+            if hours > 0:
+                answer.update(issue_keep(self.session_secret, session_id, hours))
+            await sio.emit("keep_confirm", answer, room=sid, namespace=namespace)
+
+        @sio.on("handoff_status", namespace=namespace)
+        async def handoff_status(sid: Text, data: Any = None) -> None:
+            language = data.get("language") if isinstance(data, dict) else None
+            answer = await self.handoff_status_of(sid, "es" if language == "es" else "en")
+            await sio.emit("handoff_status", answer, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any) -> None:

@@ -4,6 +4,12 @@ Only a fixed list of files is served (no directory listing, no path from the URL
 the file system). Every response carries security headers; the demo page gets a strict
 Content-Security-Policy: scripts only from this server, connections only to this server
 and the Rasa server, no inline script (the widget's settings are a JSON data block).
+
+The widget's strings, one file per language (web/i18n/<language>.json), are served from
+here too, readable from any origin (public text, no credentials), so a clinic page on
+another origin can embed the widget. ``/?lang=es`` shows the demo page with the widget
+in Spanish. axe-core (web/node_modules, a devDependency) is never served: the
+accessibility tests inject it themselves (docs/webchat-patient.md).
 """
 
 from __future__ import annotations
@@ -27,7 +33,11 @@ FILES: Dict[str, tuple[str, str]] = {
     "/widget.css": ("widget.css", "text/css; charset=utf-8"),
     "/demo.css": ("demo.css", "text/css; charset=utf-8"),
     "/vendor/socket.io.min.js": (SOCKET_IO_CLIENT, "text/javascript; charset=utf-8"),
+    "/i18n/en.json": ("i18n/en.json", "application/json; charset=utf-8"),
+    "/i18n/es.json": ("i18n/es.json", "application/json; charset=utf-8"),
 }
+# The languages the widget has strings for (web/i18n/), as the demo page's ?lang= takes them.
+LANGUAGES = ("en", "es")
 
 CONFIG_MARKER = "__KAT_CHAT_CONFIG__"
 
@@ -80,7 +90,17 @@ def widget_config(
         "crisisLine": fact("crisis_line") or "988",
         "colors": {"primary": "#0b5394"},
         "open": True,
+        # Shown next to "Keep this chat on this device" before the Rasa server has said
+        # (channels/socketio.py reads the same key and decides).
+        "historyHours": history_hours(profile),
     }
+
+
+def history_hours(profile: Dict[str, Any]) -> float:
+    value = profile.get("web_history_hours", 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return 0
+    return value
 
 
 def json_for_html(value: Any) -> str:
@@ -106,8 +126,19 @@ def create_app(
             f"missing in {web_dir}: {', '.join(missing)}"
             + (hint if SOCKET_IO_CLIENT in missing else "")
         )
-    page = (web_dir / "index.html").read_text(encoding="utf-8")
-    page = page.replace(CONFIG_MARKER, json_for_html(widget_config(rasa_url, profile)))
+    template = (web_dir / "index.html").read_text(encoding="utf-8")
+    config = widget_config(rasa_url, profile)
+    # The demo page as it is (the widget follows <html lang="en">), and with the widget
+    # set to each other language in its settings block (/?lang=es).
+    pages = {
+        language: template.replace(
+            CONFIG_MARKER,
+            json_for_html(
+                config if language == "en" else {**config, "language": language}
+            ),
+        )
+        for language in LANGUAGES
+    }
 
     @web.middleware
     async def security_headers(
@@ -126,11 +157,15 @@ def create_app(
         headers["Cross-Origin-Resource-Policy"] = (
             "cross-origin" if request.path in FILES else "same-origin"
         )
+        if request.path.startswith("/i18n/") and request.path in FILES:
+            # The widget fetch()es its strings: public text, read without credentials.
+            headers["Access-Control-Allow-Origin"] = "*"
         if request.path == "/":
             headers["X-Frame-Options"] = "DENY"
         return response
 
-    async def index(_: web.Request) -> web.Response:
+    async def index(request: web.Request) -> web.Response:
+        page = pages.get(request.query.get("lang", "en"), pages["en"])
         return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     async def health(_: web.Request) -> web.Response:

@@ -7,24 +7,40 @@
   ...", "Clinic team: ..."), with a dated header line and no markup.
 - End chat: confirmed inside the widget, clears this device's copy of the conversation and
   starts a new session; the server's conversation is untouched.
+- Waiting for a person: while the conversation has a hand-off ticket that is not resolved
+  (the Rasa server reads the hand-off store: the ``handoff_status`` socket event), a
+  status line says a member of the team will reply here, with the clinic's usual reply
+  time (this module's clinic profile fills ``reply_time`` in); staff replies are marked
+  as the clinic team's; when staff resolve the ticket the line goes.
 All from the keyboard (focus, Enter).
+
+The stack is test_webchat_e2e's, with a copy of content/ whose clinic profile has a reply
+time (the shipped one is a placeholder): :func:`webchat_stack`, which
+tests/e2e/test_webchat_accessibility_e2e.py uses too.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
+from staff_inbox.auth import hash_password
 from tests.e2e import test_webchat_e2e as webchat
-from tests.e2e.harness import Servers
+from tests.e2e.harness import MODEL, RawClient, Servers, eventually, free_port
 from tests.e2e.test_webchat_e2e import (
     ARTIFACTS,
     CLINICAL_REPLY,
+    CRISIS_REPLY,
     FAQ_ANSWER,
     GREETING,
+    PASSWORD,
+    SECRET,
     open_chat,
     say,
     session_of,
@@ -33,11 +49,75 @@ from tests.e2e.test_webchat_e2e import (
     wait_for_bot,
 )
 
-stack = webchat.stack
 browser = webchat.browser
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 STAFF_TEXT = "Hi, this is Sam, a nurse at the clinic."
+REPLY_TIME = "within one business day"
+REPLY_TIME_ES = "en un plazo de un día hábil"
+PROFILE = {"reply_time": REPLY_TIME, "reply_time_es": REPLY_TIME_ES}
+WAITING = f"A member of the team will reply here; usually {REPLY_TIME}."
+WAITING_ES = f"Un miembro del equipo le responderá aquí; por lo general, {REPLY_TIME_ES}."
+
+
+def content_with(workdir: Path, values: Dict[str, Any]) -> Path:
+    """A copy of content/ whose clinic profile has ``values`` instead (top-level keys
+    that exist already), for KAT_CONTENT_DIR."""
+    content = workdir / "content"
+    shutil.copytree(ROOT / "content", content)
+    profile = content / "clinic_profile.yml"
+    text = profile.read_text(encoding="utf-8")
+    for key, value in values.items():
+        line = f"{key}: {json.dumps(value, ensure_ascii=False)}"
+        text, count = re.subn(rf"^{key}: .*$", lambda _, v=line: v, text, flags=re.M)
+        assert count == 1, key
+    profile.write_text(text, encoding="utf-8")
+    return content
+
+
+@contextmanager
+def webchat_stack(
+    workdir: Path,
+    users: str = "",
+    profile: Optional[Dict[str, Any]] = None,
+    more_origins: Sequence[str] = (),
+) -> Iterator[Dict[str, Any]]:
+    """As test_webchat_e2e's stack (the project's credentials, so the secured socket.io
+    channel; actions, Rasa, the inbox and the web chat's page), with the staff
+    ``users`` (KAT_STAFF_USERS; default a clinician "nurse"), clinic profile values and
+    more allowed origins (a clinic page elsewhere)."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}; run `make test` (it trains first)")
+    web_port = free_port()
+    web_url = f"http://127.0.0.1:{web_port}"
+    env = {
+        "KAT_WEB_SESSION_SECRET": SECRET,
+        "KAT_WEB_ORIGINS": ",".join([web_url, *more_origins]),
+        "KAT_STAFF_USERS": users or f"nurse:{hash_password(PASSWORD)}",
+        "KAT_STAFF_API_TOKEN": "",
+    }
+    if profile:
+        env["KAT_CONTENT_DIR"] = str(content_with(workdir, profile))
+    servers = Servers(workdir=workdir, extra_env=env)
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        servers.start_inbox()
+        assert servers.start_web(web_port) == web_url
+        yield {"servers": servers, "web_url": web_url}
+    except Exception:
+        for name in ("rasa", "actions", "inbox", "web"):
+            print(name, servers.log_tail(name), sep="\n")
+        raise
+    finally:
+        servers.stop_all()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    with webchat_stack(Path(tmp_path_factory.mktemp("patient")), profile=PROFILE) as s:
+        yield s
 
 
 def press(page: Any, selector: str) -> None:
@@ -212,3 +292,125 @@ def test_end_chat_clears_this_device_and_starts_a_new_session(
     assert "what is ketamine?" in said
     assert page.console_errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+def ticket_of(staff: Any, servers: Servers, conversation: str) -> Dict[str, Any]:
+    listed = staff.get(f"{servers.inbox_url}/api/tickets", timeout=10).json()["tickets"]
+    mine = [t for t in listed if t["conversation_id"] == conversation]
+    assert mine, "no ticket for this conversation"
+    return dict(mine[0])
+
+
+def ask_for_a_nurse(page: Any) -> None:
+    """As a patient: ask for a person, and decline to be contacted outside the chat (as
+    tests/e2e/test_staff_inbox_e2e.py's contact form test does)."""
+    say(page, "can i talk to a nurse")
+    wait_for_bot(page, "Would you like the team to contact you")
+    settle(page)
+    say(page, "no thanks")
+    wait_for_bot(page, "The team will reply to you here")
+
+
+def handoff_answers(client: RawClient) -> List[Dict[str, Any]]:
+    answers: List[Dict[str, Any]] = []
+    client.sio.on("handoff_status", lambda data: answers.append(data))
+    return answers
+
+
+def test_waiting_for_a_person_until_staff_close_the_ticket(
+    stack: Dict[str, Any], browser: Any
+) -> None:
+    servers: Servers = stack["servers"]
+    page = open_chat(browser, stack["web_url"])
+    line = page.locator(".kat-handoff")
+    say(page, "what is ketamine?")
+    wait_for_bot(page, FAQ_ANSWER)
+    settle(page)
+    assert line.is_hidden()  # no ticket: no line
+
+    ask_for_a_nurse(page)
+    line.wait_for(state="visible", timeout=15_000)
+    assert line.inner_text() == WAITING
+    assert line.get_attribute("role") == "status"
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "webchat-waiting-for-a-person.png"))
+
+    # The server's word, not the reply text: a reload (a new socket) asks again.
+    page.reload()
+    wait_for_bot(page, "The team will reply to you here")
+    line.wait_for(state="visible", timeout=15_000)
+    assert line.inner_text() == WAITING
+
+    # Another session cannot learn this one's status: it asks for its own only.
+    session = session_of(page)
+    conversation = servers.conversation(session["session_id"], "socketio")
+    other = RawClient(servers.rasa_url, stack["web_url"])
+    try:
+        other.connect()
+        other.request_session({})
+        answers = handoff_answers(other)
+        other.run(other.sio.emit("handoff_status", {"session_id": session["session_id"]}))
+        assert eventually(lambda: bool(answers), 10)
+        assert answers[-1] == {"open": False}
+    finally:
+        other.close()
+
+    # A staff reply is marked as the clinic team's, not the assistant's.
+    staff_reply(servers, conversation, STAFF_TEXT)
+    wait_for_bot(page, STAFF_TEXT)
+    reply = page.locator(".kat-msg-staff", has_text=STAFF_TEXT)
+    assert reply.count() == 1
+    assert reply.locator(".kat-staff-label").inner_text() == "Clinic team"
+    assert page.locator(".kat-msg-staff", has_text=FAQ_ANSWER).count() == 0
+    settle(page)
+    assert line.is_visible()  # claimed and answered, still open
+
+    # Staff close it in the inbox: the line goes at the next check.
+    staff = servers.inbox_session("nurse", PASSWORD)
+    ticket = ticket_of(staff, servers, conversation)
+    closed = staff.post(
+        f"{servers.inbox_url}/api/tickets/{ticket['id']}/resolve", json={}, timeout=30
+    )
+    assert closed.json()["patient_told"], closed.text
+    wait_for_bot(page, "closed your request")
+    line.wait_for(state="hidden", timeout=45_000)
+    assert line.inner_text() == ""
+    # It stays gone after a reload, and the staff reply keeps its mark.
+    page.reload()
+    wait_for_bot(page, "closed your request")
+    page.locator(".kat-status:empty").wait_for(state="attached")
+    page.wait_for_timeout(3000)
+    assert line.is_hidden()
+    assert page.locator(".kat-msg-staff", has_text=STAFF_TEXT).count() == 1
+    assert page.console_errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
+def test_an_urgent_hand_off_points_to_the_emergency_numbers(
+    stack: Dict[str, Any], browser: Any
+) -> None:
+    """After a crisis the ticket is urgent: no "usually within one business day"."""
+    page = open_chat(browser, stack["web_url"], width=360, height=740)
+    say(page, "I want to kill myself")
+    wait_for_bot(page, CRISIS_REPLY)
+    line = page.locator(".kat-handoff")
+    line.wait_for(state="visible", timeout=15_000)
+    text = line.inner_text()
+    assert "911" in text and "988" in text and REPLY_TIME not in text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.context.close()
+
+
+def test_the_spanish_widget_says_it_in_spanish(
+    stack: Dict[str, Any], browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    page.goto(stack["web_url"] + "/?lang=es")
+    wait_for_bot(page, GREETING)  # the assistant itself still answers in English here
+    assert page.get_attribute(".kat-chat", "lang") == "es"
+    ask_for_a_nurse(page)
+    line = page.locator(".kat-handoff")
+    line.wait_for(state="visible", timeout=15_000)
+    assert line.inner_text() == WAITING_ES
+    context.close()
