@@ -30,6 +30,10 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   crisis follow-up again and during an open ticket it is not put on the ticket — its
   rule thanks the patient. Inside the contact form it is thanked, then the form's
   question is asked again (``utter_ask_<requested slot>``), the form still open.
+* "What do you know about me?" and "forget me" (and the yes or no to "delete this
+  chat?") are answered by their rules even after a crisis or with a ticket open; inside
+  the contact form, the form closes first and this policy names the action
+  (``DATA_RIGHTS_IN_FORM``).
 * Otherwise it abstains and the other policies decide.
 """
 
@@ -68,6 +72,18 @@ FALLBACK_INTENT = "nlu_fallback"
 FEEDBACK_THANKS = "utter_feedback_thanks"
 # Intents the ordinary rules still answer during a crisis session.
 PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
+# The patient's data rights (data/rules/data_rights.yml): answered after a crisis and
+# with a ticket open too (the forget reply repeats the crisis resources itself), and the
+# yes or no to FORGET_CONFIRM goes to it, not to the ticket or the contact form.
+DATA_RIGHTS_INTENTS = {"ask_stored_data", "request_forget"}
+FORGET_CONFIRM = "utter_forget_confirm"
+# Inside the contact form the rules do not apply: the form closes, then these.
+DATA_RIGHTS_IN_FORM = {
+    "ask_stored_data": "action_tell_stored_data",
+    "request_forget": FORGET_CONFIRM,
+    "affirm": "action_forget_conversation",
+    "deny": "utter_forget_cancelled",
+}
 # General questions answered while a ticket is open (and then added to it): the sheet's
 # answers and the clinic's facts. Anything else goes to the ticket with an acknowledgment.
 ANSWERED_DURING_HANDOFF = {
@@ -163,6 +179,20 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         if requested and ask not in done:
             return ask
         return LISTEN
+
+    asked = [
+        e.action_name
+        for e in events[:last_user]
+        if isinstance(e, ActionExecuted) and e.action_name not in (LISTEN, None)
+    ]
+    answers_forget = intent in ("affirm", "deny") and asked[-1:] == [FORGET_CONFIRM]
+    if intent in DATA_RIGHTS_INTENTS or answers_forget:
+        if not tracker.active_loop_name and DEACTIVATE_LOOP not in done:
+            return None  # the data-rights rules
+        if DEACTIVATE_LOOP not in done:
+            return DEACTIVATE_LOOP
+        action = DATA_RIGHTS_IN_FORM[str(intent)]
+        return action if action not in done else LISTEN
 
     crises = [
         e

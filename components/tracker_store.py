@@ -21,6 +21,9 @@ semantics; ``tests/test_tracker_store.py`` checks both stores read each other's 
 Unlike Rasa's store, once the contact form is over it rewrites the stored events that
 hold the patient's name and contact details: those live on the ticket only
 (kat/event_privacy.py; tests/test_tracker_store.py, tests/e2e/test_personal_data_e2e.py).
+And when a turn ran ``action_forget_conversation`` (the patient confirmed "forget me"),
+it deletes every stored event of the conversation instead of saving the turn
+(kat/data_rights.py; tests/e2e/test_data_rights_e2e.py).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from rasa.shared.core.events import SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from kat.data_rights import delete_conversation, forget_ran
 from kat.event_privacy import CONTACT_SLOTS, contact_values, masked
 from kat.paths import make_private
 
@@ -143,6 +147,12 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         """Insert the events of the current session that are not stored yet."""
         await self.stream_events(tracker)
         with self.engine.begin() as connection:
+            if forget_ran(list(tracker.events)):
+                # The patient confirmed "forget me" (actions/data_rights.py): nothing of
+                # the conversation stays, not even this turn; the next message starts
+                # a new one.
+                delete_conversation(connection, tracker.sender_id)
+                return
             stored = connection.execute(
                 self._count_events, self._params(tracker.sender_id)
             ).scalar()

@@ -393,6 +393,31 @@ class HandoffStore:
             return Claim(ok=False, ticket=ticket, previous=ticket.claimed_by)
         return Claim(ok=True, ticket=ticket, previous=previous)
 
+    def tickets_for(self, conversation_id: str) -> List[Ticket]:
+        """Every ticket of the conversation, oldest first."""
+        query = (
+            sa.select(tickets)
+            .where(tickets.c.conversation_id == conversation_id)
+            .order_by(tickets.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [self._row_to_ticket(row) for row in conn.execute(query)]
+
+    def forget_conversation(self, conversation_id: str) -> List[Ticket]:
+        """The patient asked to be forgotten: each of the conversation's tickets keeps
+        only its reason, urgency, status and times (and the conversation id, which
+        carries a staff reply back to the patient); the transcript, contact details and
+        client hash go. Returns the tickets as they are now."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                tickets.update()
+                .where(tickets.c.conversation_id == conversation_id)
+                .values(
+                    transcript="[]", contact=None, client_key=None, updated_at=utcnow()
+                )
+            )
+        return self.tickets_for(conversation_id)
+
     def list_tickets(self, status: Optional[str] = None) -> List[Ticket]:
         query = sa.select(tickets).order_by(tickets.c.urgent.desc(), tickets.c.created_at)
         if status:

@@ -312,3 +312,49 @@ def test_feedback_inside_the_contact_form_is_thanked_then_the_question_repeated(
     t.update(ActionExecuted("utter_ask_contact_name"))
     assert next_safety_action(t) == "action_listen"
     assert t.active_loop_name == "handoff_contact_form"  # the form goes on
+
+
+# --- The patient's data rights (data/rules/data_rights.yml) ---------------------------
+
+
+def test_data_rights_are_answered_by_their_rules_even_with_a_ticket_open() -> None:
+    for intent in ("ask_stored_data", "request_forget"):
+        assert next_safety_action(_open_ticket(intent)) is None  # not onto the ticket
+    t = _open_ticket("request_forget")
+    t.update(ActionExecuted("utter_forget_confirm"))
+    t.update(listen())
+    t.update(user("affirm"))
+    assert next_safety_action(t) is None  # the yes is for "delete this chat?"
+    # ...while an ordinary yes with a ticket open still goes to the ticket.
+    assert next_safety_action(_open_ticket("affirm")) == "action_handoff"
+
+
+def test_data_rights_after_a_crisis_are_not_the_crisis_followup() -> None:
+    events: List[Event] = [
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+        listen(),
+        user("request_forget"),
+    ]
+    assert predict(events) is None
+    events += [ActionExecuted("utter_forget_confirm"), listen(), user("affirm")]
+    assert predict(events) is None  # the forget action repeats the crisis resources
+
+
+def test_data_rights_inside_the_contact_form_close_it_first() -> None:
+    events: List[Event] = [
+        listen(),
+        user("request_human"),
+        ActionExecuted("action_handoff"),
+        ActionExecuted("handoff_contact_form"),
+        ActiveLoop("handoff_contact_form"),
+        listen(),
+        user("request_forget"),
+    ]
+    assert predict(events) == "action_deactivate_loop"
+    events += [ActionExecuted("action_deactivate_loop"), ActiveLoop(None)]
+    assert predict(events) == "utter_forget_confirm"
+    events.append(ActionExecuted("utter_forget_confirm"))
+    assert predict(events) == "action_listen"

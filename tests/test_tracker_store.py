@@ -285,3 +285,73 @@ async def test_postgresql_store_masks_the_contact_form_answers(
     await _check_contact_masking(
         _store(ResilientSQLTrackerStore, rasa_domain, database), rasa_domain
     )
+
+
+# --- "Forget me": the turn that ran the forget action deletes the conversation -------
+
+
+async def _check_forget(store: Any, domain: Any) -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        SessionStarted,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    sender = f"forget-{uuid.uuid4().hex}"
+    other = f"other-{uuid.uuid4().hex}"
+
+    def rows(sender_id: str) -> int:
+        with store.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :s"),
+                    {"s": sender_id},
+                ).scalar()
+            )
+
+    first = [
+        SessionStarted(),
+        UserUttered("my name is Sam, i take lexapro", {"name": "clinical_question"}),
+        BotUttered("passed to the team"),
+    ]
+    await store.save(DialogueStateTracker.from_events(other, first, domain.slots))
+    # An earlier session and this one: all of it goes, not only the current session.
+    earlier = DialogueStateTracker.from_events(sender, first, domain.slots)
+    await store.save(earlier)
+    asked = first + [
+        SessionStarted(),
+        UserUttered("forget me", {"name": "request_forget"}),
+        ActionExecuted("utter_forget_confirm"),
+        ActionExecuted("action_listen"),
+        UserUttered("yes", {"name": "affirm"}),
+    ]
+    # The question alone deletes nothing.
+    await store.save(DialogueStateTracker.from_events(sender, asked, domain.slots))
+    assert rows(sender) == len(asked)
+    confirmed = asked + [
+        ActionExecuted("action_forget_conversation"),
+        BotUttered("Done: this chat ... deleted."),
+    ]
+    await store.save(DialogueStateTracker.from_events(sender, confirmed, domain.slots))
+    assert rows(sender) == 0
+    assert await store.retrieve(sender) is None  # the next message starts afresh
+    assert rows(other) == len(first)  # nobody else's conversation is touched
+
+
+async def test_sqlite_store_forgets_a_conversation(
+    rasa_domain: Any, tmp_path: Any
+) -> None:
+    ours, _ = _sqlite_stores(rasa_domain, tmp_path)
+    await _check_forget(ours, rasa_domain)
+
+
+async def test_postgresql_store_forgets_a_conversation(
+    rasa_domain: Any, database: str
+) -> None:
+    store = _store(ResilientSQLTrackerStore, rasa_domain, database)
+    try:
+        await _check_forget(store, rasa_domain)
+    finally:
+        store.engine.dispose()

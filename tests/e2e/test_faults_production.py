@@ -316,6 +316,24 @@ def restart_postgres() -> None:
     services.wait_for_postgres()
 
 
+def test_forget_me_on_postgresql(cluster: Cluster) -> None:
+    """tests/e2e/test_data_rights_e2e.py's scenario, with PostgreSQL holding both the
+    conversations and the tickets (and RabbitMQ streaming, text-free)."""
+    from tests.e2e.test_data_rights_e2e import check_forget_me, check_no_means_no
+
+    def rows(conversation: str) -> int:
+        with cluster.store.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :s"),
+                    {"s": conversation},
+                ).scalar()
+            )
+
+    check_forget_me(cluster.a, cluster.store, rows)
+    check_no_means_no(cluster.b, rows)
+
+
 def test_postgres_restart_mid_conversation(cluster: Cluster) -> None:
     if not Path("/etc/postgresql").is_dir():
         pytest.skip("PostgreSQL is not a local cluster here (no /etc/postgresql)")
