@@ -1,0 +1,115 @@
+"""Turn a blind set whose first contact is recorded into training data.
+
+    .venv/bin/python scripts/learn_blind_set.py tests/understanding/blind_r5.yml \
+        data/nlu/blind_r5_learned.yml
+
+Only after its first-contact figures are in docs/understanding.md: from then on the set
+measures memory. Its single messages become examples of the intent each behaviour
+should get (``LABEL_INTENTS``); conversation turns, other languages and "not a crisis"
+items are left out (their right reply depends on context, on the patterns or on no one
+label), and so are texts already in data/nlu/ and messages not in English. Sets
+``meta.learned_from: true`` in the blind set. Needs a retrain (make train).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Set
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+# A behaviour label of tests/understanding/BEHAVIOURS.md -> the intent that gives it.
+LABEL_INTENTS = {
+    "contraindication": "ask_contraindications",
+    "clinical": "clinical_question",
+    "crisis": "crisis",
+    "misuse": "misuse_request",
+    "not_covered": "not_covered",
+    "request_human": "request_human",
+    "everyday": "out_of_scope",
+    "injection": "out_of_scope",
+}
+KIND_INTENTS = {
+    "contact": "ask_contact",
+    "booking": "ask_booking",
+    "hours": "ask_hours",
+    "cost": "ask_cost",
+    "insurance": "ask_insurance",
+}
+
+
+def intent_for(item: Dict) -> Optional[str]:
+    expect = item.get("expect")
+    if item.get("lang") and item.get("lang") != "en":
+        return None
+    if expect in ("faq", "faq_personal") and item.get("topic"):
+        return f"faq/{item['topic']}"  # the gate adds "only a clinician can decide"
+    if expect == "smalltalk":
+        return item.get("kind")  # greet, goodbye, thanks, bot_challenge, affirm, deny
+    if expect == "clinic_info":
+        return KIND_INTENTS.get(str(item.get("kind")))
+    return LABEL_INTENTS.get(str(expect))
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def known_texts(skip: Path) -> Set[str]:
+    texts: Set[str] = set()
+    for path in (ROOT / "data" / "nlu").glob("*.yml"):
+        if path.resolve() == skip.resolve():
+            continue
+        for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    texts.add(_key(line.strip()[2:]))
+    return texts
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("blind_set", type=Path)
+    parser.add_argument("output", type=Path)
+    args = parser.parse_args(argv)
+    data = yaml.safe_load(args.blind_set.read_text())
+    known = known_texts(args.output)
+    by_intent: Dict[str, List[str]] = defaultdict(list)
+    for item in data.get("messages") or []:
+        intent = intent_for(item)
+        text = " ".join(str(item.get("text") or "").split())
+        if intent and text and _key(text) not in known:
+            known.add(_key(text))
+            by_intent[intent].append(text)
+    round_name = args.blind_set.stem
+    lines = [
+        f"# Blind set {round_name} (tests/understanding/{args.blind_set.name}), learned",
+        "# from after its first contact (docs/understanding.md), by",
+        "# scripts/learn_blind_set.py: its single English messages as training examples,",
+        "# under the label of the behaviour each should get. Figures on it since are",
+        "# memory, not understanding. Needs a retrain.",
+        'version: "3.1"',
+        "nlu:",
+    ]
+    for intent in sorted(by_intent):
+        lines.append(f"- intent: {intent}")
+        lines.append("  examples: |")
+        lines.extend(f"    - {text}" for text in by_intent[intent])
+    args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    meta_line = re.compile(r"^meta: \{(.*)\}$", re.M)
+    source = args.blind_set.read_text()
+    if "learned_from" not in source and meta_line.search(source):
+        source = meta_line.sub(r"meta: {\1, learned_from: true}", source, count=1)
+        args.blind_set.write_text(source, encoding="utf-8")
+    total = sum(len(v) for v in by_intent.values())
+    print(f"{total} examples under {len(by_intent)} intents -> {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
