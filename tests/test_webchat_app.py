@@ -112,6 +112,9 @@ async def test_served_files_and_headers() -> None:
             assert "Access-Control-Allow-Credentials" not in strings.headers
             assert (await strings.json())["send"]
         assert "Access-Control-Allow-Origin" not in widget.headers
+        style = await client.get("/widget.css")  # axe-core reads it from other origins
+        assert style.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Origin" not in page.headers
 
         # /?lang=es: the demo page with the widget set to Spanish in its settings block.
         def settings(html: str) -> Dict[str, Any]:

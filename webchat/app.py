@@ -36,6 +36,10 @@ FILES: Dict[str, tuple[str, str]] = {
     "/i18n/en.json": ("i18n/en.json", "application/json; charset=utf-8"),
     "/i18n/es.json": ("i18n/es.json", "application/json; charset=utf-8"),
 }
+# Readable by scripts of any origin (no credentials): the strings and the stylesheet.
+CORS_FILES = frozenset(
+    path for path in FILES if path.startswith("/i18n/") or path == "/widget.css"
+)
 # The languages the widget has strings for (web/i18n/), as the demo page's ?lang= takes them.
 LANGUAGES = ("en", "es")
 
@@ -157,8 +161,9 @@ def create_app(
         headers["Cross-Origin-Resource-Policy"] = (
             "cross-origin" if request.path in FILES else "same-origin"
         )
-        if request.path.startswith("/i18n/") and request.path in FILES:
-            # The widget fetch()es its strings: public text, read without credentials.
+        if request.path in CORS_FILES:
+            # The widget fetch()es its strings, and checkers (axe-core) read its
+            # stylesheet: public files, read without credentials.
             headers["Access-Control-Allow-Origin"] = "*"
         if request.path == "/":
             headers["X-Frame-Options"] = "DENY"
