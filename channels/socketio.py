@@ -166,7 +166,20 @@ def handoff_answer(ticket: Any, language: str, profile: Dict[str, Any]) -> Dict[
     }
 
 
-class StaffReplyOutput(SocketIOOutput):
+class WebChatOutput(SocketIOOutput):
+    """Rasa's socket.io output, except for a response's ``custom`` payload. Rasa's
+    passes its keys to ``AsyncServer.emit`` as keyword arguments, so a key emit does
+    not take raises TypeError; here the payload is the event's data, sent to the
+    session's room as text and buttons are: e.g. ``{"kat_forget_device": true}`` of
+    domain.yml's ``utter_forgotten``, on which the widget clears its copy."""
+
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        await self._send_message(recipient_id, dict(json_message))
+
+
+class StaffReplyOutput(WebChatOutput):
     """Rasa's socket.io output for replies made through Rasa's HTTP API (staff
     replies), which says when nobody would see them: with one Rasa server, a session
     room with no open socket is a closed web chat, and sending raises
@@ -437,7 +450,7 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
             await handle(
                 UserMessage(
                     text,
-                    SocketIOOutput(sio, self.bot_message_evt),
+                    WebChatOutput(sio, self.bot_message_evt),
                     session_id,
                     input_channel=self.name(),
                 )

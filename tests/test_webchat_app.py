@@ -360,3 +360,24 @@ async def test_handoff_status_reads_the_store_at_most_once_per_interval(
     del web.sessions["sid"]  # a socket without a session learns nothing
     await web.answer_handoff_status("sid", "en", send)
     assert len(reads) == 2
+
+
+async def test_a_custom_payload_reaches_the_chat_as_data() -> None:
+    """domain.yml's utter_forgotten carries {"kat_forget_device": true} on socket.io:
+    sent to the session's room as the event's data (Rasa's own output passes the keys
+    to emit as keyword arguments, which raises TypeError)."""
+    from channels.socketio import StaffReplyOutput, WebChatOutput
+
+    class Server:
+        def __init__(self) -> None:
+            self.emitted: list = []
+
+        async def emit(self, event: str, data: Any = None, room: Any = None) -> None:
+            self.emitted.append((event, data, room))
+
+    sio = Server()
+    await WebChatOutput(sio, "bot_uttered").send_custom_json(  # type: ignore[arg-type]
+        "session-1", {"kat_forget_device": True}
+    )
+    assert sio.emitted == [("bot_uttered", {"kat_forget_device": True}, "session-1")]
+    assert issubclass(StaffReplyOutput, WebChatOutput)

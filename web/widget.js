@@ -609,6 +609,7 @@
 
     function onBotMessage(data) {
       if (!data || typeof data !== "object") { return; }
+      if (data.kat_forget_device === true) { forgetDevice(); return; } // domain.yml utter_forgotten
       var text = typeof data.text === "string" ? data.text : "";
       var raw = Array.isArray(data.quick_replies) ? data.quick_replies
         : (Array.isArray(data.buttons) ? data.buttons : []);
@@ -626,6 +627,30 @@
         setUnread((state.unread || 0) + 1, true);
       }
       askHandoff(HANDOFF_AFTER_MESSAGE_MS);
+    }
+
+    // "Forget me" done on the clinic's side (utter_forgotten's socket.io variant carries
+    // kat_forget_device): this device forgets too — the kept copy, the box ticked, every
+    // earlier message — and keeps only that last reply. The session stays, so a staff
+    // reply on a ticket that stays open still arrives here.
+    function forgetDevice() {
+      if (awaitingFresh) { return; }
+      var last = null;
+      for (var i = state.messages.length - 1; i >= 0; i--) {
+        if (state.messages[i].from === "bot") { last = state.messages[i]; break; }
+      }
+      var keep = { session: state.session, open: state.open, keepHours: state.keepHours, unread: state.unread };
+      stopKeeping(false);
+      clearLog();
+      state = freshState(keep.open);
+      state.session = keep.session;
+      state.keepHours = keep.keepHours;
+      state.unread = keep.unread;
+      var tab = store("sessionStorage");
+      try { if (tab) { tab.removeItem(KEY); } } catch (e) { /* storage off */ }
+      if (last) { addMessage({ from: "bot", text: last.text, staff: last.staff || undefined }); }
+      addSystem([t("forgotDevice")]);
+      showKeepChoice();
     }
 
     // --- waiting for a person: the server reads the hand-off store ---------------------------

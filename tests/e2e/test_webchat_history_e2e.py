@@ -378,3 +378,38 @@ def test_another_origin_does_not_see_the_kept_copy(
     assert other.evaluate("Object.keys(localStorage).length") == 0
     assert "what is ketamine?" not in all_storage(other)
     page.context.close()
+
+
+def test_forget_me_clears_this_device_too(stack: Dict[str, Any], browser: Any) -> None:
+    """'Forget me' (docs/patient-data.md) deletes the clinic's copy; on its socket.io
+    reply (kat_forget_device) the widget deletes its own: the kept copy, the box
+    ticked, every earlier message. The session stays (a staff reply can still come)."""
+    servers: Servers = stack["servers"]
+    page = open_chat(browser, stack["web_url"])
+    say(page, "what is ketamine?")
+    wait_for_bot(page, FAQ_ANSWER)
+    settle(page)
+    keep_on(page)
+    session = session_of(page)
+    say(page, "forget me")
+    wait_for_bot(page, "delete this chat")
+    settle(page)
+    page.focus(".kat-reply >> text=Yes, delete it")
+    page.keyboard.press("Enter")
+    page.locator(".kat-msg-system", has_text="cleared from this device").wait_for()
+    settle(page)
+    log = page.inner_text(".kat-log")
+    assert "this chat and any contact details you gave are deleted" in log
+    assert FAQ_ANSWER not in log and "what is ketamine?" not in log
+    assert "forget me" not in log
+    assert kept_copy(page) is None and not page.is_checked("#kat-keep")
+    stored = all_storage(page)
+    assert "what is ketamine?" not in stored and FAQ_ANSWER not in stored
+    assert session_of(page)["session_id"] == session["session_id"]
+    assert "what is ketamine?" not in user_texts(servers, session["session_id"])
+    # A reload shows only what came after.
+    page.reload()
+    page.locator(".kat-status:empty").wait_for(state="attached")
+    assert FAQ_ANSWER not in page.inner_text(".kat-log")
+    assert page.console_errors == []  # type: ignore[attr-defined]
+    page.context.close()
