@@ -15,14 +15,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from kat.contraindications import Mention, default_knowledge
-from kat.routing import Router, default_router
+from kat.routing import Router, router_for
 
 
-@lru_cache(maxsize=1)
-def _router() -> Router:
+@lru_cache(maxsize=2)
+def _router(language: str) -> Router:
     """The routing's notion of a personal message (content/first_person.yml), as the
-    safety gate uses it."""
-    return default_router()
+    safety gate uses it, in the conversation's language."""
+    return router_for(language)
 
 
 def mentions_in(parse_data: Dict[str, Any]) -> List[Mention]:
@@ -70,10 +70,12 @@ class ActionCheckContraindications(Action):
             # conversation is what the patient is asking about.
             mentions = earlier_mentions(tracker)
         knowledge = default_knowledge()
+        language = str(tracker.get_slot("language") or "en")
         answer = knowledge.answer(
             mentions,
-            personal=_router().is_personal(text),
+            personal=_router(language).is_personal(text),
             minor=knowledge.mentions_minor(text),
+            language=language,
         )
         # domain.yml's utter_contraindication_answer: the reviewed answer, composed
         # from content/contraindications.yml, with the "Talk to a person" button.

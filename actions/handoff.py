@@ -81,7 +81,10 @@ class ActionHandoff(Action):
             ticket = store.open_ticket_for(tracker.sender_id)
             if ticket is not None:
                 store.append_messages(
-                    ticket.id, latest_user_message(tracker), urgent=decision.urgent
+                    ticket.id,
+                    latest_user_message(tracker),
+                    urgent=decision.urgent,
+                    language=tracker.get_slot("language"),
                 )
                 created = False
             else:
@@ -99,6 +102,7 @@ class ActionHandoff(Action):
                     transcript=transcript(tracker.events),
                     client_key=client,
                     suspected_flood=flood,
+                    language=tracker.get_slot("language") or "en",
                 )
                 created = True
                 if flood:

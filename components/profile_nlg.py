@@ -25,6 +25,14 @@ The offer is optional (nothing waits for it) and is left out:
   yes/no pair would confuse. A reply's "Talk to a person" stays first, the feedback
   after it.
 
+And it answers in the conversation's language (slot ``language``, set from the safety
+gate's ``language`` entity: kat/language_choice.py): for a Spanish conversation a reply
+``utter_x`` is spoken as ``utter_x_es`` and an FAQ answer ``utter_faq/<topic>`` as
+``utter_faq_<topic>_es`` where domain.yml has one (every patient-facing reply does:
+tests/test_content.py), and the topic and feedback buttons take their Spanish titles.
+The reply's name in the conversation stays the English one, so policies, rules,
+Insights and the review queue see one name per reply whatever the language.
+
 Crisis, clinical and hand-off replies are never FAQ or clinic-facts answers, so they
 never get it. The thanks for a click, ``utter_feedback_thanks``, becomes
 ``utter_feedback_thanks_not_helpful`` (which offers a person) for "not helpful", except
@@ -79,6 +87,20 @@ NO_FEEDBACK_CHANNELS = {"twilio"}
 PERSONAL_FAQ_INTENT = "faq_personal"
 # Own buttons that ask the patient yes or no.
 YES_NO_PAYLOADS = {"/affirm", "/deny"}
+LANGUAGE_SLOT = "language"
+DEFAULT_LANGUAGE = "en"
+
+
+def conversation_language(tracker: DialogueStateTracker) -> str:
+    return str(tracker.get_slot(LANGUAGE_SLOT) or DEFAULT_LANGUAGE)
+
+
+def spoken_name(utter_action: str, language: str) -> str:
+    """The response that says ``utter_action`` in ``language`` (its own name in English):
+    ``utter_greet`` -> ``utter_greet_es``, ``utter_faq/dose`` -> ``utter_faq_dose_es``."""
+    if language == DEFAULT_LANGUAGE:
+        return utter_action
+    return f"{utter_action.replace('/', '_')}_{language}"
 
 
 class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
@@ -107,16 +129,22 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
             name = staff_name_shown(tracker, cached_profile())
             if name:
                 utter_action, kwargs = STAFF_REPLY_NAMED, {**kwargs, "staff_name": name}
-        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        language = conversation_language(tracker)
+        spoken = spoken_name(utter_action, language)
+        if spoken not in self.responses:
+            spoken, language = utter_action, DEFAULT_LANGUAGE
+        response = await super().generate(spoken, tracker, output_channel, **kwargs)
         if response is not None and utter_action in TOPIC_BUTTON_RESPONSES:
-            offered = topic_buttons(likely_topic_ranking(tracker), cached_topics())
+            offered = topic_buttons(
+                likely_topic_ranking(tracker), cached_topics(), language=language
+            )
             response = {
                 **response,
                 "buttons": offered + list(response.get("buttons") or []),
             }
         if response is not None:
             feedback = self.feedback_buttons(
-                utter_action, tracker, output_channel, response
+                utter_action, tracker, output_channel, response, language
             )
             if feedback:
                 response = {
@@ -143,6 +171,7 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
         tracker: DialogueStateTracker,
         output_channel: str,
         response: Dict[str, Any],
+        language: str = DEFAULT_LANGUAGE,
     ) -> List[Dict[str, str]]:
         """The "helpful / not helpful" buttons for this reply ([] when it gets none:
         module docstring)."""
@@ -161,16 +190,20 @@ class ClinicProfileNLG(TemplatedNaturalLanguageGenerator):
         own = {str(b.get("payload") or "") for b in response.get("buttons") or []}
         if own & YES_NO_PAYLOADS:
             return []
-        titles = self._feedback_titles()
+        titles = self._feedback_titles(language)
         return [
             {"title": titles[verdict], "payload": feedback_payload(topic, verdict)}
             for verdict in FEEDBACK_VERDICTS
             if verdict in titles
         ]
 
-    def _feedback_titles(self) -> Dict[str, str]:
+    def _feedback_titles(self, language: str = DEFAULT_LANGUAGE) -> Dict[str, str]:
         """verdict ("yes" / "no") -> the button's title in domain.yml's offer."""
-        variants = self.responses.get(FEEDBACK_OFFER) or [{}]
+        variants = (
+            self.responses.get(spoken_name(FEEDBACK_OFFER, language))
+            or self.responses.get(FEEDBACK_OFFER)
+            or [{}]
+        )
         return {
             str(b.get("payload")): str(b.get("title"))
             for b in variants[0].get("buttons") or []

@@ -51,7 +51,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.clinical_entities import ClinicalEntityExtractor
-from kat.coverage import CoverageChecker, default_coverage
+from kat.coverage import CoverageChecker, coverage_for, default_coverage
 from kat.crisis import CrisisDetector, assess_languages, default_detector
 from kat.faq_topics import domain_response_names, feedback_topics, parse_feedback
 from kat.input_check import (
@@ -64,7 +64,8 @@ from kat.input_check import (
     default_checker,
     strip_markup,
 )
-from kat.routing import CLINICAL, MISUSE, Router, default_router
+from kat.language_choice import LanguageChooser, default_chooser
+from kat.routing import CLINICAL, MISUSE, Router, default_router, router_for
 
 CRISIS_INTENT = "crisis"
 CONTRAINDICATIONS_INTENT = "ask_contraindications"
@@ -91,6 +92,10 @@ MEDICAL_ENTITY_TYPES = {"CONDITION", "MEDICATION", "SUBSTANCE"}
 CLINICAL_INTENT = "clinical_question"
 MISUSE_INTENT = "misuse_request"
 OTHER_LANGUAGE_INTENT = "other_language"
+# "English please" / "en español" (kat/language_choice.py): set only by this gate.
+SWITCH_LANGUAGE_INTENT = "switch_language"
+# The entity that tells Rasa the message's language (slot ``language``, domain.yml).
+LANGUAGE_ENTITY = "language"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 HUMAN_INTENT = "request_human"
 # "/intent" messages skip the NLU: Rasa's RegexMessageHandler (after this gate) turns
@@ -161,12 +166,22 @@ class SafetyGate(GraphComponent):
         checker: Optional[InputChecker] = None,
         coverage: Optional[CoverageChecker] = None,
         known_feedback_topics: Optional[Collection[str]] = None,
+        chooser: Optional[LanguageChooser] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.detector = detector or default_detector()
         self.router = router or default_router()
         self.checker = checker or default_checker()
         self.coverage = coverage or default_coverage()
+        self.chooser = chooser or default_chooser()
+        # Spanish (and any conversation language with its own pattern files) is routed
+        # and coverage-checked with its own reviewed patterns.
+        self.routers: Dict[str, Router] = {"en": self.router}
+        self.coverages: Dict[str, CoverageChecker] = {"en": self.coverage}
+        for language in self.chooser.languages:
+            if language != "en":
+                self.routers[language] = router_for(language)
+                self.coverages[language] = coverage_for(language)
         # Topics a feedback payload may name; by default the project's domain.yml.
         self.feedback_topics: FrozenSet[str] = frozenset(
             known_feedback_topics
@@ -216,6 +231,12 @@ class SafetyGate(GraphComponent):
         # Patterns read the words, not any markup around them ("<b>help</b>").
         words = strip_markup(text)
         readable = self.checker.check(text)
+        choice = self.chooser.choose(words, readable)
+        if choice.language:
+            self._set_language(message, choice.language)
+        in_own_language = choice.language in self.routers
+        router = self.routers.get(choice.language or "en", self.router)
+        coverage = self.coverages.get(choice.language or "en", self.coverage)
         crisis, language = assess_languages(
             words,
             self.detector,
@@ -262,14 +283,21 @@ class SafetyGate(GraphComponent):
                 {"source": "input_check", "input": "command"},
             )
             return
-        if readable.kind == OTHER_LANGUAGE:
+        if choice.switch:
+            self._override(
+                message,
+                SWITCH_LANGUAGE_INTENT,
+                {"source": "language", "to": choice.language},
+            )
+            return
+        if readable.kind == OTHER_LANGUAGE and not in_own_language:
             self._override(
                 message,
                 OTHER_LANGUAGE_INTENT,
                 {"source": "input_check", "language": readable.language},
             )
             return
-        decision = self.router.classify(words)
+        decision = router.classify(words)
         if (
             readable.kind in (EMPTY, NOISE, NUMBER)
             and decision.kind
@@ -380,7 +408,7 @@ class SafetyGate(GraphComponent):
             predicted = self._demote_crisis(message)
         if predicted in (CLINICAL_INTENT, MISUSE_INTENT):
             return  # the NLU already routed it
-        uncovered = self.coverage.uncovered(words)
+        uncovered = coverage.uncovered(words)
         sure_everyday = (
             predicted == OUT_OF_SCOPE_INTENT
             and ranking.get(OUT_OF_SCOPE_INTENT, 0.0)
@@ -408,7 +436,7 @@ class SafetyGate(GraphComponent):
                     FAQ_UNSURE_INTENT,
                     {"source": "faq_selector", "faq_confidence": round(confidence, 4)},
                 )
-            elif self.router.is_personal(words):
+            elif router.is_personal(words):
                 self._override(message, FAQ_PERSONAL_INTENT, {"source": "patterns"})
 
     @staticmethod
@@ -467,6 +495,25 @@ class SafetyGate(GraphComponent):
             and len(words.split()) >= 3
             and self.checker.check(words).kind == READABLE
         )
+
+    @staticmethod
+    def _set_language(message: Message, language: str) -> None:
+        """Tell Rasa the message's language: entity ``language`` fills the slot."""
+        entities = [
+            e
+            for e in message.get(ENTITIES) or []
+            if e.get(ENTITY_ATTRIBUTE_TYPE) != LANGUAGE_ENTITY
+        ]
+        entities.append(
+            {
+                ENTITY_ATTRIBUTE_TYPE: LANGUAGE_ENTITY,
+                "value": language,
+                "start": 0,
+                "end": 0,
+                "extractor": "SafetyGate",
+            }
+        )
+        message.set(ENTITIES, entities, add_to_output=True)
 
     @staticmethod
     def _override(message: Message, name: str, why: Dict[str, Any]) -> None:

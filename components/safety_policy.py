@@ -30,10 +30,10 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   crisis follow-up again and during an open ticket it is not put on the ticket — its
   rule thanks the patient. Inside the contact form it is thanked, then the form's
   question is asked again (``utter_ask_<requested slot>``), the form still open.
-* "What do you know about me?" and "forget me" (and the yes or no to "delete this
-  chat?") are answered by their rules even after a crisis or with a ticket open; inside
-  the contact form, the form closes first and this policy names the action
-  (``DATA_RIGHTS_IN_FORM``).
+* "What do you know about me?", "forget me" (and the yes or no to "delete this chat?")
+  and "English please" / "en español" are answered by their rules even after a crisis
+  or with a ticket open; inside the contact form, the form closes first and this policy
+  names the action (``PATIENT_CONTROL_IN_FORM``).
 * Otherwise it abstains and the other policies decide.
 """
 
@@ -72,13 +72,15 @@ FALLBACK_INTENT = "nlu_fallback"
 FEEDBACK_THANKS = "utter_feedback_thanks"
 # Intents the ordinary rules still answer during a crisis session.
 PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
-# The patient's data rights (data/rules/data_rights.yml): answered after a crisis and
-# with a ticket open too (the forget reply repeats the crisis resources itself), and the
-# yes or no to FORGET_CONFIRM goes to it, not to the ticket or the contact form.
-DATA_RIGHTS_INTENTS = {"ask_stored_data", "request_forget"}
+# The patient's control over the chat (data/rules/data_rights.yml, language.yml): what
+# is kept, forget me, and a change of language are answered after a crisis and with a
+# ticket open too (the forget reply repeats the crisis resources itself), and the yes
+# or no to FORGET_CONFIRM goes to it, not to the ticket or the contact form.
+PATIENT_CONTROL_INTENTS = {"ask_stored_data", "request_forget", "switch_language"}
 FORGET_CONFIRM = "utter_forget_confirm"
 # Inside the contact form the rules do not apply: the form closes, then these.
-DATA_RIGHTS_IN_FORM = {
+PATIENT_CONTROL_IN_FORM = {
+    "switch_language": "utter_language_switched",
     "ask_stored_data": "action_tell_stored_data",
     "request_forget": FORGET_CONFIRM,
     "affirm": "action_forget_conversation",
@@ -186,12 +188,12 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         if isinstance(e, ActionExecuted) and e.action_name not in (LISTEN, None)
     ]
     answers_forget = intent in ("affirm", "deny") and asked[-1:] == [FORGET_CONFIRM]
-    if intent in DATA_RIGHTS_INTENTS or answers_forget:
+    if intent in PATIENT_CONTROL_INTENTS or answers_forget:
         if not tracker.active_loop_name and DEACTIVATE_LOOP not in done:
             return None  # the data-rights rules
         if DEACTIVATE_LOOP not in done:
             return DEACTIVATE_LOOP
-        action = DATA_RIGHTS_IN_FORM[str(intent)]
+        action = PATIENT_CONTROL_IN_FORM[str(intent)]
         return action if action not in done else LISTEN
 
     crises = [

@@ -53,11 +53,21 @@ PLACEHOLDER_WORDING = {
 }
 # The same for the Spanish replies, as clinic_<key>_es.
 PLACEHOLDER_WORDING_ES = {
+    "name": "la clínica",
     "phone": "el número que aparece en el sitio web de la clínica",
+    "email": "la dirección que aparece en el sitio web de la clínica",
+    "address": "consulte el sitio web de la clínica",
+    "website": "todavía no está disponible en este asistente",
+    "web_chat_url": "consulte el sitio web de la clínica",
+    "reply_time": "lo antes posible",
     "hours": "consulte el sitio web de la clínica",
 }
 DEFAULT_PLACEHOLDER_WORDING = (
     "the clinic hasn't added this to the assistant yet, so please ask the team"
+)
+DEFAULT_PLACEHOLDER_WORDING_ES = (
+    "la clínica todavía no ha agregado este dato al asistente, así que le pido que se "
+    "lo pregunte al equipo"
 )
 
 _PLACEHOLDER = re.compile(r"^\s*\[.*\]\s*$", re.DOTALL)
@@ -101,10 +111,16 @@ def response_values(profile: Mapping[str, Any]) -> Dict[str, str]:
             continue
         text = str(value).strip()
         placeholder = is_placeholder(text)
-        if placeholder:
+        if placeholder and key.endswith("_es"):
+            # A Spanish key still in [brackets] ("reply_time_es"): Spanish wording.
+            text = PLACEHOLDER_WORDING_ES.get(
+                key.removesuffix("_es"), DEFAULT_PLACEHOLDER_WORDING_ES
+            )
+        elif placeholder:
             text = PLACEHOLDER_WORDING.get(key, DEFAULT_PLACEHOLDER_WORDING)
         values[f"clinic_{key}"] = text
-        if key in PLACEHOLDER_WORDING_ES:
+        if key in PLACEHOLDER_WORDING_ES and f"{key}_es" not in profile:
+            # The same value in both languages (a name, a number), or its Spanish wording.
             values[f"clinic_{key}_es"] = (
                 PLACEHOLDER_WORDING_ES[key] if placeholder else str(value).strip()
             )

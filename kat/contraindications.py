@@ -5,6 +5,10 @@ what the assistant says. It never says anyone is eligible or safe; a listed cond
 gets the sheet's wording and a recommendation to talk to a clinician, anything else
 "not on the general list — a clinician must review", and every answer ends with "only a
 clinician can decide, after a full screening".
+
+In a Spanish conversation (``language="es"``) every sentence comes from the file's
+``es:`` block (translation, needs clinical review), with the same keys; a key it lacks
+falls back to the English.
 """
 
 from __future__ import annotations
@@ -66,18 +70,57 @@ class ContraindicationKnowledge:
         lowered = (text or "").lower()
         return any(regex.search(lowered) for regex in self.minor_res)
 
-    def _name(self, canonical_id: str) -> str:
+    def texts(self, language: str = "en") -> Dict[str, Any]:
+        """The wording in ``language``: English, overlaid with the ``<language>:``
+        block key by key (listed, not_listed and wording one level deeper)."""
+        english = {
+            "listed": self.listed,
+            "not_listed": self.config["not_listed"],
+            "general_list": self.config["general_list"],
+            "always": self.config["always"],
+            "wording": self.config["wording"],
+        }
+        own = self.config.get(language) if language != "en" else None
+        if not isinstance(own, dict):
+            return english
+        merged: Dict[str, Any] = dict(english)
+        for key, value in own.items():
+            if isinstance(value, dict) and isinstance(english.get(key), dict):
+                inner = dict(english[key])
+                for name, item in value.items():
+                    base = inner.get(name)
+                    inner[name] = (
+                        {**base, **item}
+                        if isinstance(base, dict) and isinstance(item, dict)
+                        else item
+                    )
+                merged[key] = inner
+            else:
+                merged[key] = value
+        return merged
+
+    def _name(self, canonical_id: str, texts: Optional[Dict[str, Any]] = None) -> str:
+        texts = texts or self.texts()
         category = self.condition_to_category.get(canonical_id)
         if category:
-            return str(self.listed[category]["name"])
-        return self.not_listed_names.get(
-            canonical_id, canonical_id.replace("_", " ").capitalize()
+            return str(texts["listed"][category]["name"])
+        names: Dict[str, str] = texts["not_listed"].get("names") or {}
+        return names.get(
+            canonical_id,
+            self.not_listed_names.get(
+                canonical_id, canonical_id.replace("_", " ").capitalize()
+            ),
         )
 
     def answer(
-        self, mentions: Iterable[Mention], personal: bool, minor: bool = False
+        self,
+        mentions: Iterable[Mention],
+        personal: bool,
+        minor: bool = False,
+        language: str = "en",
     ) -> ContraindicationAnswer:
-        wording = self.config["wording"]
+        texts = self.texts(language)
+        wording = texts["wording"]
         listed: List[str] = []
         not_listed: List[str] = []
         ignored: List[str] = []
@@ -98,20 +141,20 @@ class ContraindicationKnowledge:
 
         paragraphs: List[str] = []
         for category in listed:
-            paragraphs.append(_clean(self.listed[category]["wording"]))
+            paragraphs.append(_clean(texts["listed"][category]["wording"]))
         for condition in not_listed:
-            template = _clean(self.config["not_listed"]["wording"])
-            paragraphs.append(template.format(name=self._name(condition)))
+            template = _clean(texts["not_listed"]["wording"])
+            paragraphs.append(template.format(name=self._name(condition, texts)))
         if ignored:
-            names = ", ".join(sorted({self._name(c).lower() for c in ignored}))
+            names = ", ".join(sorted({self._name(c, texts).lower() for c in ignored}))
             paragraphs.append(_clean(wording["ignored"]).format(names=names))
 
         ask_which = not listed and not not_listed and not ignored and personal
         if ask_which:
             return ContraindicationAnswer(_clean(wording["ask_which"]), ask_which=True)
         if not listed and not not_listed:
-            paragraphs.insert(0, self.config["general_list"].strip())
-        paragraphs.append(_clean(self.config["always"]))
+            paragraphs.insert(0, str(texts["general_list"]).strip())
+        paragraphs.append(_clean(texts["always"]))
         recommend = bool(listed)
         paragraphs.append(
             _clean(wording["recommend_handoff" if recommend else "offer_handoff"])

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 import yaml
 
-from kat.normalise import Normaliser, default_normaliser
+from kat.normalise import (
+    FoldingNormaliser,
+    Normaliser,
+    default_normaliser,
+    folding_normaliser,
+)
 from kat.paths import content_dir
 from kat.pattern_dsl import IndexedMatcher, blank_english, compile_pattern, doc_for
 
 
 class CoverageChecker:
     def __init__(
-        self, config: Dict[str, Any], normaliser: Optional[Normaliser] = None
+        self,
+        config: Dict[str, Any],
+        normaliser: Optional[Union[Normaliser, FoldingNormaliser]] = None,
     ) -> None:
         self.normalise = normaliser or default_normaliser()
         self.nlp = blank_english()
@@ -48,3 +55,16 @@ class CoverageChecker:
 @lru_cache(maxsize=1)
 def default_coverage() -> CoverageChecker:
     return CoverageChecker.from_file()
+
+
+@lru_cache(maxsize=4)
+def coverage_for(language: str) -> CoverageChecker:
+    """English, or content/not_covered_<language>.yml (folded like that language's
+    crisis patterns); the English one where a language has none."""
+    path = content_dir() / f"not_covered_{language}.yml"
+    if language == "en" or not path.exists():
+        return default_coverage()
+    with open(path, encoding="utf-8") as handle:
+        return CoverageChecker(
+            yaml.safe_load(handle), normaliser=folding_normaliser(language)
+        )

@@ -32,23 +32,32 @@ from kat.paths import PROJECT_ROOT, content_dir
 RETRIEVAL_INTENT = "faq"
 
 
-def load_topics(path: Any = None) -> Dict[str, Dict[str, str]]:
-    """topic -> {"title": ..., "question": ...}; refuses entries without both."""
+def _words(name: str, entry: Any) -> Dict[str, str]:
+    title = str((entry or {}).get("title") or "").strip()
+    question = str((entry or {}).get("question") or "").strip()
+    if not title or not question:
+        raise ValueError(f"faq_topics.yml: {name} needs a title and a question")
+    return {"title": title, "question": question}
+
+
+def load_topics(path: Any = None) -> Dict[str, Dict[str, Any]]:
+    """topic -> {"title": ..., "question": ..., and per other language, e.g.
+    "es": {"title": ..., "question": ...}}; refuses entries without both."""
     source = path or content_dir() / "faq_topics.yml"
     with open(source, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
-    topics: Dict[str, Dict[str, str]] = {}
+    topics: Dict[str, Dict[str, Any]] = {}
     for name, entry in (data.get("topics") or {}).items():
-        title = str((entry or {}).get("title") or "").strip()
-        question = str((entry or {}).get("question") or "").strip()
-        if not title or not question:
-            raise ValueError(f"faq_topics.yml: {name} needs a title and a question")
-        topics[str(name)] = {"title": title, "question": question}
+        words: Dict[str, Any] = dict(_words(str(name), entry))
+        for key, value in (entry or {}).items():
+            if isinstance(value, dict):
+                words[str(key)] = _words(f"{name}.{key}", value)
+        topics[str(name)] = words
     return topics
 
 
 @lru_cache(maxsize=1)
-def cached_topics() -> Dict[str, Dict[str, str]]:
+def cached_topics() -> Dict[str, Dict[str, Any]]:
     return load_topics()
 
 
@@ -75,16 +84,22 @@ def likely_topics(
 
 def topic_buttons(
     ranking: Sequence[Mapping[str, Any]],
-    topics: Mapping[str, Mapping[str, str]],
+    topics: Mapping[str, Mapping[str, Any]],
     limit: int = 2,
+    language: str = "en",
 ) -> List[Dict[str, str]]:
     """Buttons (title, payload = the topic's question) for the most likely topics that
-    content/faq_topics.yml describes."""
-    return [
-        {"title": topics[topic]["title"], "payload": topics[topic]["question"]}
-        for topic in likely_topics(ranking, limit=max(len(ranking), 1))
-        if topic in topics
-    ][:limit]
+    content/faq_topics.yml describes, in ``language`` where the topic has it (its
+    ``es: {title, question}``), else in English."""
+    buttons = []
+    for topic in likely_topics(ranking, limit=max(len(ranking), 1)):
+        if topic not in topics:
+            continue
+        entry = topics[topic]
+        own = entry.get(language) if language != "en" else None
+        words = own if isinstance(own, Mapping) else entry
+        buttons.append({"title": str(words["title"]), "payload": str(words["question"])})
+    return buttons[:limit]
 
 
 # --- Answer feedback ("Was this answer helpful?" after an FAQ or clinic-facts answer) ---
@@ -99,9 +114,17 @@ CLINIC_INFO_ANSWER_PREFIX = "utter_clinic_info_"
 _FEEDBACK_TOPIC = re.compile(r"[a-z0-9_]{1,40}")
 
 
+# The name endings of a reply's twins in the other conversation languages.
+SPOKEN_SUFFIXES = ("_es",)
+
+
 def answer_topic(response: str) -> Optional[str]:
     """The topic a reply's feedback names: ``side_effects`` for ``utter_faq/side_effects``,
     ``clinic_info_cost`` for ``utter_clinic_info_cost``; None for any other reply."""
+    if response.endswith(SPOKEN_SUFFIXES):
+        return (
+            None  # a reply's Spanish twin is the same reply (components/profile_nlg.py)
+        )
     if response.startswith(FAQ_ANSWER_PREFIX):
         topic = response[len(FAQ_ANSWER_PREFIX) :]
     elif response.startswith(CLINIC_INFO_ANSWER_PREFIX):

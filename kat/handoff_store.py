@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from kat.paths import PROJECT_ROOT, make_private, private_dir, sqlite_file
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 REASONS = (
     "crisis",
     "clinical_question",
@@ -70,6 +70,9 @@ tickets = sa.Table(
     # hand-off limit: such tickets are shown to staff as one group and page nobody.
     sa.Column("client_key", sa.String(32), nullable=True, index=True),
     sa.Column("suspected_flood", sa.Boolean, nullable=False, default=False),
+    # Language (v5): the conversation's language when the ticket last heard from the
+    # patient (en / es: slot language), so staff reply in it.
+    sa.Column("language", sa.String(8), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -101,6 +104,7 @@ class Ticket:
     taken_over_from: Optional[str] = None
     client_key: Optional[str] = None
     suspected_flood: bool = False
+    language: Optional[str] = None
 
 
 @dataclass
@@ -174,6 +178,12 @@ class HandoffStore:
                                 "BOOLEAN NOT NULL DEFAULT FALSE"
                             )
                         )
+                if current < 5 and "language" not in columns:  # v5: the language
+                    conn.execute(
+                        sa.text(
+                            "ALTER TABLE handoff_tickets ADD COLUMN language VARCHAR(8)"
+                        )
+                    )
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             elif current > SCHEMA_VERSION:
                 raise RuntimeError(
@@ -199,6 +209,7 @@ class HandoffStore:
             taken_over_from=row.taken_over_from,
             client_key=row.client_key,
             suspected_flood=bool(row.suspected_flood),
+            language=row.language,
         )
 
     def open_ticket(
@@ -210,6 +221,7 @@ class HandoffStore:
         transcript: List[Dict[str, Any]],
         client_key: Optional[str] = None,
         suspected_flood: bool = False,
+        language: Optional[str] = None,
     ) -> Ticket:
         if reason not in REASONS:
             raise ValueError(f"unknown hand-off reason {reason!r}")
@@ -227,6 +239,7 @@ class HandoffStore:
                     transcript=json.dumps(transcript),
                     client_key=client_key,
                     suspected_flood=suspected_flood,
+                    language=language,
                     created_at=now,
                     updated_at=now,
                 )
@@ -267,7 +280,11 @@ class HandoffStore:
         return self._row_to_ticket(row) if row else None
 
     def append_messages(
-        self, ticket_id: str, messages: List[Dict[str, Any]], urgent: bool = False
+        self,
+        ticket_id: str,
+        messages: List[Dict[str, Any]],
+        urgent: bool = False,
+        language: Optional[str] = None,
     ) -> Ticket:
         with self.engine.begin() as conn:
             row = conn.execute(
@@ -282,6 +299,8 @@ class HandoffStore:
             }
             if urgent:
                 values["urgent"] = True
+            if language:
+                values["language"] = language
             conn.execute(
                 tickets.update().where(tickets.c.id == ticket_id).values(**values)
             )

@@ -59,3 +59,15 @@ class FoldingNormaliser:
         )
         text = _REPEATS.sub(r"\1\1", text)
         return self._words(text) if self._words else text
+
+
+def folding_normaliser(language: str) -> FoldingNormaliser:
+    """A conversation language's folding normaliser, with the texting spellings of its
+    crisis pattern file (content/safety/crisis_patterns_<language>.yml, ``normalise:``):
+    one list of them per language, for the crisis, routing and coverage patterns."""
+    path = content_dir() / "safety" / f"crisis_patterns_{language}.yml"
+    words: Optional[Dict[str, str]] = None
+    if path.exists():
+        with open(path, encoding="utf-8") as handle:
+            words = (yaml.safe_load(handle) or {}).get("normalise")
+    return FoldingNormaliser(words)

@@ -11,13 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import yaml
 
 from kat import first_person
 from kat.entity_patterns import iter_terms, load_term_list
-from kat.normalise import Normaliser, default_normaliser
+from kat.normalise import (
+    FoldingNormaliser,
+    Normaliser,
+    default_normaliser,
+    folding_normaliser,
+)
 from kat.paths import content_dir
 from kat.pattern_dsl import (
     IndexedMatcher,
@@ -56,7 +61,7 @@ class Router:
     def __init__(
         self,
         config: Dict[str, Any],
-        normaliser: Optional[Normaliser] = None,
+        normaliser: Optional[Union[Normaliser, FoldingNormaliser]] = None,
         nlp: Any = None,
     ) -> None:
 
@@ -142,3 +147,16 @@ def entity_phrases(labels: Any) -> set[str]:
 @lru_cache(maxsize=1)
 def default_router() -> Router:
     return Router.from_file()
+
+
+@lru_cache(maxsize=4)
+def router_for(language: str) -> Router:
+    """The router of a conversation language: English, or
+    content/safety/routing_patterns_<language>.yml read like the crisis patterns of that
+    language (folded without accents, the same texting spellings: kat/normalise.py).
+    A language without its own file gets the English one."""
+    path = content_dir() / "safety" / f"routing_patterns_{language}.yml"
+    if language == "en" or not path.exists():
+        return default_router()
+    with open(path, encoding="utf-8") as handle:
+        return Router(yaml.safe_load(handle), normaliser=folding_normaliser(language))

@@ -121,6 +121,7 @@ def ticket_json(ticket: Ticket, full: bool = False) -> Dict[str, Any]:
         "claimed_by": ticket.claimed_by,
         "taken_over_from": ticket.taken_over_from,
         "suspected_flood": ticket.suspected_flood,
+        "language": ticket.language or "en",
     }
     if full:
         data["transcript"] = ticket.transcript

@@ -150,13 +150,15 @@ def _check_migrated(url: str) -> None:
             "taken_over_from",
             "client_key",
             "suspected_flood",
+            "language",
         } <= columns
         with store.engine.connect() as conn:
             versions = conn.execute(sa.text("SELECT version FROM handoff_schema_version"))
-            assert max(row[0] for row in versions) == SCHEMA_VERSION == 4
+            assert max(row[0] for row in versions) == SCHEMA_VERSION == 5
         old = store.get("old-ticket")
         assert old is not None and old.status == "claimed" and old.claimed_by is None
         assert old.client_key is None and old.suspected_flood is False
+        assert old.language is None  # before v5: the inbox shows English
         # A ticket claimed before there was a claimer can be claimed by whoever
         # handles it now.
         assert store.claim("old-ticket", "nurse").ok

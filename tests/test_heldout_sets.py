@@ -32,7 +32,7 @@ def _nlu_examples(path: Path) -> Iterable[str]:
 
 def training_texts() -> Set[str]:
     return {
-        _norm(t) for p in (ROOT / "data" / "nlu").glob("*.yml") for t in _nlu_examples(p)
+        _norm(t) for p in (ROOT / "data" / "nlu").rglob("*.yml") for t in _nlu_examples(p)
     }
 
 

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ACTION_FILLED = {
     "utter_contraindication_answer": {"answer": "The sheet lists ..."},
     "utter_staff_reply_named": {"staff_name": "Jo Rivera"},  # the NLG passes it
+    # actions/data_rights.py
+    "utter_stored_data_messages": {"messages": 3, "since": "2 Dec 2026, 10:05"},
 }
 
 
@@ -25,7 +27,7 @@ def _generate(name: str) -> str:
     domain = Domain.load(str(ROOT / "domain.yml"))
     nlg = ClinicProfileNLG(domain=domain)
     tracker = DialogueStateTracker("nlg-test", domain.slots)
-    values = ACTION_FILLED.get(name, {})
+    values = ACTION_FILLED.get(name.removesuffix("_es"), {})
     response = asyncio.run(nlg.generate(name, tracker, "rest", **values))
     assert response is not None
     return str(response["text"])
@@ -195,7 +197,7 @@ def test_no_feedback_on_crisis_clinical_handoff_or_other_replies() -> None:
     for name in domain.responses:
         if name.startswith(answers):
             continue
-        values = ACTION_FILLED.get(name, {})
+        values = ACTION_FILLED.get(name.removesuffix("_es"), {})
         response = asyncio.run(_feedback_nlg().generate(name, _asked(), "rest", **values))
         assert response is not None
         assert _feedback(list(response.get("buttons") or [])) == [], name
@@ -268,12 +270,18 @@ def test_the_thanks_offers_a_person_only_for_not_helpful_when_nobody_is_on_it() 
 
 
 def test_the_web_chat_labels_the_pair_with_the_domains_offer() -> None:
+    import json
+
     import yaml
 
     responses = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
-    offer = responses["utter_feedback_offer"][0]["text"]
-    widget = (ROOT / "web" / "widget.js").read_text(encoding="utf-8")
-    assert f'"{offer}"' in widget
+    for language, name in (
+        ("en", "utter_feedback_offer"),
+        ("es", "utter_feedback_offer_es"),
+    ):
+        offer = responses[name][0]["text"]
+        strings = json.loads((ROOT / "web" / "i18n" / f"{language}.json").read_text())
+        assert strings["feedbackLabel"] == offer, language
 
 
 def _staff_reply(entities: list, show_names: bool, monkeypatch: Any) -> str:

@@ -65,15 +65,42 @@ def test_crisis_wins_over_markup_language_and_emoji(gate: SafetyGate, text: str)
 @pytest.mark.parametrize(
     "text",
     [
-        "¿Qué es la ketamina?",
+        "Bonjour, est-ce que vous parlez français ? j'ai des questions",
         "Was ist Ketamin und wie wirkt es bei ADHS?",
         "Что такое кетамин?",
     ],
 )
-def test_other_languages_get_the_english_only_reply(gate: SafetyGate, text: str) -> None:
+def test_other_languages_get_the_other_language_reply(
+    gate: SafetyGate, text: str
+) -> None:
     message = gated(gate, text, nlu_intent="faq")
     assert final_intent(message) == "other_language"
     assert message.get("intent")["safety_gate"]["source"] == "input_check"
+
+
+def _language(message: Any) -> Any:
+    return [
+        e["value"] for e in message.get("entities") or [] if e["entity"] == "language"
+    ]
+
+
+def test_spanish_is_read_and_marked_spanish(gate: SafetyGate) -> None:
+    """A conversation language: the NLU's reading stands, and entity language=es
+    tells Rasa (slot language) to answer in Spanish."""
+    message = gated(gate, "¿Qué es la ketamina y para qué se usa?", nlu_intent="faq")
+    assert final_intent(message) != "other_language"
+    assert _language(message) == ["es"]
+    assert _language(gated(gate, "what is ketamine", nlu_intent="faq")) == ["en"]
+    assert _language(gated(gate, "ok", nlu_intent="affirm")) == []
+
+
+def test_a_request_to_change_language(gate: SafetyGate) -> None:
+    message = gated(gate, "English please", nlu_intent="out_of_scope")
+    assert final_intent(message) == "switch_language"
+    assert _language(message) == ["en"]
+    # A crisis in the same breath is still a crisis first.
+    message = gated(gate, "english please, i want to kill myself", nlu_intent="crisis")
+    assert final_intent(message) == "crisis"
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,12 @@
 #   docker build -f deploy/docker/webchat.Dockerfile -t kat-webchat:<version> .
 # The socket.io client comes from web/package-lock.json (npm ci in a build stage; the
 # browser never loads anything from a CDN). A clinic that embeds the widget in its own
-# site can instead copy the three files (docs/deploy.md, "Web chat").
+# site can instead copy the files (docs/deploy.md, "Web chat"): widget.js, widget.css,
+# the socket.io client and the strings of web/i18n/.
 FROM node:20-slim AS client
 WORKDIR /web
 COPY web/package.json web/package-lock.json /web/
-RUN npm ci --no-audit --no-fund --loglevel=error
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM python:3.10-slim
 WORKDIR /app
@@ -20,6 +21,7 @@ COPY kat/ /app/kat/
 COPY webchat/ /app/webchat/
 COPY content/ /app/content/
 COPY web/widget.js web/widget.css web/demo.css web/index.html /app/web/
+COPY web/i18n/en.json web/i18n/es.json /app/web/i18n/
 COPY --from=client /web/node_modules/socket.io-client/dist/socket.io.min.js \
      /app/web/node_modules/socket.io-client/dist/socket.io.min.js
 

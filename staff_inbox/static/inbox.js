@@ -22,6 +22,12 @@ const api = async (path, body) => {
   if (reply.status === 401) { showLogin(); throw new Error("login required"); }
   return reply.json();
 };
+// The conversation's language (slot language, kept on the ticket): staff reply in it.
+const LANGUAGE_NAMES = { en: "English", es: "Spanish" };
+function languageName(code) {
+  return LANGUAGE_NAMES[code] || code || "English";
+}
+
 function el(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;
@@ -61,7 +67,7 @@ async function refresh() {
     item.setAttribute("role", "listitem");
     item.dataset.id = t.id;
     item.append(el("span", t.overdue ? "URGENT, OVERDUE " : t.urgent ? "URGENT " : "", "badge"),
-      el("span", `${t.reason.replaceAll("_", " ")} · ${t.channel} · ${t.status}`),
+      el("span", `${t.reason.replaceAll("_", " ")} · ${t.channel} · ${languageName(t.language)} · ${t.status}`),
       el("span", t.claimed_by ? ` by ${t.claimed_by}` : "", "claimer"));
     if (t.notification && t.notification.status === "failed") {
       item.append(el("div", `notification failed: ${t.notification.error}`));
@@ -75,7 +81,7 @@ async function openTicket(id) {
   const detail = $("detail");
   detail.replaceChildren();
   detail.append(el("h2", `${t.urgent ? "URGENT — " : ""}${t.reason.replaceAll("_", " ")}`));
-  detail.append(el("p", `Channel: ${t.channel} · status: ${t.status} · opened ${t.created_at}`));
+  detail.append(el("p", `Channel: ${t.channel} · language: ${languageName(t.language)} · status: ${t.status} · opened ${t.created_at}`));
   const holder = t.claimed_by
     ? `Claimed by ${t.claimed_by === me ? "you" : t.claimed_by}` +
       (t.taken_over_from ? ` (taken over from ${t.taken_over_from})` : "")
