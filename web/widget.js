@@ -75,7 +75,8 @@
     cfg.serverUrl = String(cfg.serverUrl || window.location.origin).replace(/\/+$/, "");
     cfg.emergencyNumber = String(cfg.emergencyNumber || "911");
     cfg.crisisLine = String(cfg.crisisLine || "988");
-    cfg.initPayload = cfg.initPayload === undefined ? "/greet" : cfg.initPayload;
+    // Undefined: the strings file's greetPayload ("/greet"; in Spanish a Spanish hello,
+    // so the conversation starts in the page's language: kat/language_choice.py).
     return cfg;
   }
 
@@ -830,7 +831,8 @@
         onKeepToken(data);
         save();
         var fresh = !state.messages.some(function (m) { return m.from !== "system"; });
-        if (fresh && cfg.initPayload) { emitMessage(cfg.initPayload); }
+        var hello = cfg.initPayload === undefined ? t("greetPayload") : cfg.initPayload;
+        if (fresh && hello) { emitMessage(hello); }
         flushPending();
         askHandoff(0);
       });
