@@ -301,7 +301,9 @@ def test_the_spanish_widget_on_a_clinic_page_of_another_origin(
     spanish = json.loads((ROOT / "web" / "i18n" / "es.json").read_text(encoding="utf-8"))
     page = new_page(browser, axe=True)
     page.goto(stack["clinic_url"])
-    wait_for_bot(page, GREETING)  # connected from the other origin, on its own session
+    # Connected from the other origin, on its own session; the widget's first message
+    # is the Spanish strings' greetPayload, so the assistant greets in Spanish.
+    wait_for_bot(page, "¿Qué le gustaría saber?")
     page.locator(".kat-status:empty").wait_for(state="attached")
     settle(page)
     assert page.get_attribute(".kat-chat", "lang") == "es"
@@ -313,7 +315,7 @@ def test_the_spanish_widget_on_a_clinic_page_of_another_origin(
     assert page.get_attribute(".kat-log", "aria-label") == spanish["logLabel"]
     assert "no es para emergencias" in page.inner_text(".kat-footer")
     assert page.inner_text(".kat-human") == spanish["talkToPerson"]
-    # None of the widget's own English is left (the assistant's replies are English).
+    # None of the widget's own English is left.
     own = page.evaluate(
         """() => {
           const root = document.querySelector('.kat-chat').cloneNode(true);
