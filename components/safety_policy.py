@@ -78,6 +78,7 @@ PASS_THROUGH_AFTER_CRISIS = {"request_human", "staff_reply", "staff_resolved"}
 # or no to FORGET_CONFIRM goes to it, not to the ticket or the contact form.
 PATIENT_CONTROL_INTENTS = {"ask_stored_data", "request_forget", "switch_language"}
 FORGET_CONFIRM = "utter_forget_confirm"
+FORGET_INTENT = "request_forget"
 # Inside the contact form the rules do not apply: the form closes, then these.
 PATIENT_CONTROL_IN_FORM = {
     "switch_language": "utter_language_switched",
@@ -182,12 +183,27 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
             return ask
         return LISTEN
 
+    crises = [
+        e
+        for e in events[:last_user]
+        if isinstance(e, UserUttered) and (e.intent or {}).get("name") == CRISIS_INTENT
+    ]
     asked = [
         e.action_name
         for e in events[:last_user]
         if isinstance(e, ActionExecuted) and e.action_name not in (LISTEN, None)
     ]
     answers_forget = intent in ("affirm", "deny") and asked[-1:] == [FORGET_CONFIRM]
+    if intent == FORGET_INTENT and (
+        crises or remembers_crisis(tracker.get_slot(CRISIS_AT), time.time())
+    ):
+        # "forget i said anything" after a crisis is how people take it back: the
+        # careful follow-up first, then the deletion question, in case it was meant.
+        language = crisis_language(crises[-1]) if crises else None
+        followup = in_language(CRISIS_FOLLOWUP, language)
+        if followup not in done:
+            return followup
+        return FORGET_CONFIRM if FORGET_CONFIRM not in done else LISTEN
     if intent in PATIENT_CONTROL_INTENTS or answers_forget:
         if not tracker.active_loop_name and DEACTIVATE_LOOP not in done:
             return None  # the data-rights rules
@@ -196,11 +212,6 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         action = PATIENT_CONTROL_IN_FORM[str(intent)]
         return action if action not in done else LISTEN
 
-    crises = [
-        e
-        for e in events[:last_user]
-        if isinstance(e, UserUttered) and (e.intent or {}).get("name") == CRISIS_INTENT
-    ]
     # A crisis in an earlier session of the conversation counts too, for a day
     # (slot crisis_at, carried over: kat/session_context.py).
     if (crises or remembers_crisis(tracker.get_slot(CRISIS_AT), time.time())) and (

@@ -329,7 +329,9 @@ def test_data_rights_are_answered_by_their_rules_even_with_a_ticket_open() -> No
     assert next_safety_action(_open_ticket("affirm")) == "action_handoff"
 
 
-def test_data_rights_after_a_crisis_are_not_the_crisis_followup() -> None:
+def test_forget_me_after_a_crisis_gets_the_careful_followup_first() -> None:
+    """Blind round 6: "actually nvm forget i said anything" after a crisis is taking
+    it back, not a deletion request: the crisis follow-up, then the question."""
     events: List[Event] = [
         listen(),
         user("crisis"),
@@ -338,9 +340,17 @@ def test_data_rights_after_a_crisis_are_not_the_crisis_followup() -> None:
         listen(),
         user("request_forget"),
     ]
-    assert predict(events) is None
+    assert predict(events) == "utter_crisis_followup"
+    events.append(ActionExecuted("utter_crisis_followup"))
+    assert predict(events) == "utter_forget_confirm"
     events += [ActionExecuted("utter_forget_confirm"), listen(), user("affirm")]
     assert predict(events) is None  # the forget action repeats the crisis resources
+    events[-3:] = [
+        ActionExecuted("utter_forget_confirm"),
+        listen(),
+        user("ask_stored_data"),
+    ]
+    assert predict(events) is None  # what is kept: its own rule
 
 
 def test_data_rights_inside_the_contact_form_close_it_first() -> None:
