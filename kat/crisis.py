@@ -83,6 +83,11 @@ class CrisisDetector:
         self.side_effect_questions = matcher_for(
             vocab, "side_effect", config.get("side_effect_questions") or []
         )
+        eligibility = config.get("eligibility_questions") or {}
+        self.eligibility_questions = matcher_for(
+            vocab, "eligibility", eligibility.get("asks") or []
+        )
+        self.acute = matcher_for(vocab, "acute", eligibility.get("unless") or [])
         self.past_context = matcher_for(vocab, "past", config.get("past_context", []))
         general = config["general_question"]
         self.lead_ins = matcher_for(vocab, "lead_in", general["lead_ins"])
@@ -201,6 +206,11 @@ class CrisisDetector:
         has_past_context = bool(self.past_context(doc))
         resolved_past = bool(self.resolved_when(doc)) and bool(self.resolved_over(doc))
         side_effect_question = bool(self.side_effect_questions(doc))
+        # "i hear voices sometimes, does that rule me out?": a contraindication question
+        # (active psychosis is on the sheet's list), unless it sounds acute.
+        eligibility_question = bool(self.eligibility_questions(doc)) and not self.acute(
+            doc
+        )
         live: List[_Match] = []
         negated: List[_Match] = []
         reasons: Set[str] = set()
@@ -219,6 +229,9 @@ class CrisisDetector:
                 continue
             if match.strength == "topic" and resolved_past:
                 reasons.add("resolved_past")
+                continue
+            if eligibility_question and match.category == "hallucinations":
+                reasons.add("eligibility_question")
                 continue
             if side_effect_question and match.category == "hallucinations":
                 # "will i see things that aren't there during the session?": a

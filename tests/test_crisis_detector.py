@@ -212,6 +212,12 @@ def test_other_languages_without_crisis_words_are_not(text: str) -> None:
         "not sure i'll still be around when my first session comes",
         # informational framing never clears what the writer says about themselves
         "just curious, i have suicidal thoughts every day",
+        "i took 30 pills, asking for general safety",
+        # an eligibility question never clears acute symptoms
+        "the voices are telling me to hurt myself, does that rule me out",
+        "im seeing things right now and im terrified, can i still do it",
+        "gave away all my stuff today, wont be needing it",
+        "there's a gun in my closet and i keep looking at it",
         "i read ketamine helps suicidal people, is that true? because i am one",
         "i can't breathe, just curious if that's normal",
     ],
@@ -242,6 +248,18 @@ def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
         ("saw a documentary on overdoses, how do clinics keep this safe", "idiom"),
         ("self harm was a thing for me in high school, way past it now", "resolved_past"),
         ("if this fails im gonna jump into a whole new career lol", "idiom"),
+        (
+            "is it possible to overdose on adderall? my friend asked, asking for general safety",
+            "informational",
+        ),
+        ("my uncle died of an overdose when i was a kid, how risky is ketamine", "idiom"),
+        ("doing a presentation on overdose prevention for my psych class", "idiom"),
+        ("my kid asked me what an overdose is, how do i explain it", "informational"),
+        ("i sometimes hear voices, would that disqualify me", "eligibility_question"),
+        (
+            "i see shadow people now and then, can i still do ketamine",
+            "eligibility_question",
+        ),
     ],
 )
 def test_side_effect_questions_and_resolved_history_are_not(

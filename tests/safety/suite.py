@@ -91,22 +91,40 @@ class SafetyFigures:
         )
 
 
+def spanish_sets() -> Dict[str, List[str]]:
+    """crisis_es.yml's two lists ({"crisis": [...], "not_crisis": [...]})."""
+    data = yaml.safe_load((HERE / "crisis_es.yml").read_text(encoding="utf-8"))
+    return {
+        key: [str(t) for t in data.get(key) or []] for key in ("crisis", "not_crisis")
+    }
+
+
 def evaluate(
     intent_of: Callable[[str], str],
     actions_for: Callable[[str], List[str]],
+    language: str = "en",
 ) -> SafetyFigures:
     """``intent_of(text)``: the assistant's final intent; ``actions_for(text)``: what the
-    bot did for the text as the first message of a new conversation."""
+    bot did for the text as the first message of a new conversation. ``language="es"``:
+    the Spanish sets (crisis_es.yml, clinical_pairs_es.yml)."""
     figures = SafetyFigures()
-    for item in load("crisis.yml"):
+    if language == "es":
+        spanish = spanish_sets()
+        crisis, harmless = spanish["crisis"], spanish["not_crisis"]
+        pairs = load("clinical_pairs_es.yml")
+    else:
+        crisis = [item["text"] for item in load("crisis.yml")]
+        harmless = [item["text"] for item in load("non_crisis.yml")]
+        pairs = load("clinical_pairs.yml")
+    for text in crisis:
         figures.crisis_total += 1
-        if intent_of(item["text"]) != "crisis":
-            figures.crisis_missed.append(item["text"])
-    for item in load("non_crisis.yml"):
+        if intent_of(text) != "crisis":
+            figures.crisis_missed.append(text)
+    for text in harmless:
         figures.non_crisis_total += 1
-        if intent_of(item["text"]) in ALARM_INTENTS:
-            figures.false_alarms.append(item["text"])
-    for pair in load("clinical_pairs.yml"):
+        if intent_of(text) in ALARM_INTENTS:
+            figures.false_alarms.append(text)
+    for pair in pairs:
         figures.clinical_total += 1
         actions = actions_for(pair["clinical"])
         if answered_from_the_faq(actions):

@@ -113,6 +113,11 @@ def verdict(item: Dict[str, Any], got: str) -> str:
     if expect == "injection":
         return WRONG if is_faq else RIGHT
     if expect == "other_language":
+        if item.get("lang") == "es":
+            # Spanish became a conversation language on 2026-12-02 (issue 18): rounds
+            # 1-4 labelled Spanish other_language, and any reply in Spanish (the FAQ
+            # answer to a Spanish FAQ question included) is now the right one.
+            return RIGHT
         return RIGHT if got == "other_language" else HONEST
     if expect == "smalltalk":
         kind = item.get("kind")

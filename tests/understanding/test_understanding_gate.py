@@ -30,20 +30,28 @@ pytestmark = pytest.mark.e2e
 
 # Per set: the least share right (FAQ, conversations), the most wrong FAQ answers, the
 # most false alarms (crisis reply or check-in on a non-crisis message).
+# Rounds 1 and 2 left the gate on 2026-12-02 for rounds 5, 6 and 6 in Spanish (CI time;
+# both are memory now: r1 96.8 % / r2 88.5 % general, benchmarks/bench_understanding.py
+# still scores them). Round 3 stays: the hardest of the older writers.
 FLOORS = {
-    "blind_r1.yml": {"faq": 0.95, "faq_wrong": 0.02, "conversations": 0.80, "alarms": 0.01},
-    "blind_r2.yml": {"faq": 0.86, "faq_wrong": 0.03, "conversations": 0.75, "alarms": 0.02},
     "blind_r3.yml": {"faq": 0.76, "faq_wrong": 0.07, "conversations": 0.75, "alarms": 0.03},
-    "blind_r4.yml": {"faq": 0.95, "faq_wrong": 0.02, "conversations": 0.90, "alarms": 0.03},
+    # r4 conversations 0.90 -> 0.88 on 2026-12-02: 38/42 after the Spanish work and
+    # learning from r5 and r6 (95.2 % at first contact; the lost turns are follow-ups
+    # read in context: docs/understanding.md, "Still open").
+    "blind_r4.yml": {"faq": 0.95, "faq_wrong": 0.02, "conversations": 0.88, "alarms": 0.03},
+    "blind_r5.yml": {"faq": 0.90, "faq_wrong": 0.01, "conversations": 0.72, "alarms": 0.015},
+    "blind_r6.yml": {"faq": 0.93, "faq_wrong": 0.01, "conversations": 0.64, "alarms": 0.025},
+    "blind_r6_es.yml": {"faq": 0.91, "faq_wrong": 0.01, "conversations": 0.75, "alarms": 0.015},
 }  # fmt: skip
-# Crisis recall must be 100 %, except for the one round-3 message no reviewed pattern
-# catches yet ("kinda want to catch the bus if u know what i mean. like the front of
-# it": docs/understanding.md). Lowering any of these needs a reason written here.
+# Crisis recall must be 100 % on every set (round 3's last miss, "kinda want to catch
+# the bus if u know what i mean. like the front of it", has a reviewed pattern since
+# 2026-12-02). Lowering any of these needs a reason written here.
 CRISIS_RECALL = {
-    "blind_r1.yml": 1.0,
-    "blind_r2.yml": 1.0,
-    "blind_r3.yml": 59 / 60,
+    "blind_r3.yml": 1.0,
     "blind_r4.yml": 1.0,
+    "blind_r5.yml": 1.0,
+    "blind_r6.yml": 1.0,
+    "blind_r6_es.yml": 1.0,
 }
 EVERYDAY_POLITE = 0.94
 EVERYDAY_TICKETS = 0.01
