@@ -255,6 +255,10 @@ class SafetyGate(GraphComponent):
             }
             if language:
                 why["language"] = language
+            elif choice.language not in (None, "en"):
+                # English crisis words in a message that reads otherwise Spanish ("la la
+                # ... i want to kill myself"): the crisis reply in the words' language.
+                self._set_language(message, "en")
             self._override(message, CRISIS_INTENT, why)
             return
         # The NLU's own crisis prediction catches wording no pattern has yet. It is

@@ -244,14 +244,20 @@ def test_a_forged_staff_reply_is_not_relayed(fuzz_servers: Servers) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["¿Qué es la ketamina?", "Was ist Ketamin und wie wirkt es?", "Что такое кетамин?"],
+    [
+        "Bonjour, est-ce que vous parlez français ? j'ai des questions",
+        "Was ist Ketamin und wie wirkt es?",
+        "Что такое кетамин?",
+    ],
 )
-def test_another_language_gets_the_english_only_reply(
+def test_another_language_gets_the_other_language_reply(
     fuzz_servers: Servers, text: str
 ) -> None:
+    """Spanish is a conversation language (tests/e2e/test_spanish_e2e.py); others get
+    the reply in English and Spanish."""
     sender = f"lang-{uuid.uuid4().hex}"
     reply = texts(fuzz_servers.say(sender, text))
-    assert "only chat in English" in reply
+    assert "only chat in English or Spanish" in reply
     assert "911" in reply and "988" in reply
     assert fuzz_servers.bot_actions_after_last_user(sender) == ["utter_other_language"]
 
