@@ -27,6 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from kat.input_check import EMPTY, NOISE, default_checker  # noqa: E402
+from kat.nlu_examples import nlu_examples  # noqa: E402
 
 # A behaviour label of tests/understanding/BEHAVIOURS.md -> the intent that gives it.
 LABEL_INTENTS = {
@@ -71,10 +72,7 @@ def held_out_texts(learning: Path) -> Set[str]:
     "does it mess with ur mood right after")."""
     texts: Set[str] = set()
     for path in (ROOT / "tests" / "nlu").glob("*.yml"):
-        for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    texts.add(_key(line.strip()[2:]))
+        texts |= {_key(t) for t in nlu_examples(path)}
     here = ROOT / "tests" / "understanding"
     for path in here.glob("blind_*.yml"):
         data = yaml.safe_load(path.read_text()) or {}
@@ -96,10 +94,7 @@ def known_texts(skip: Path) -> Set[str]:
     for path in (ROOT / "data" / "nlu").rglob("*.yml"):
         if path.resolve() == skip.resolve():
             continue
-        for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    texts.add(_key(line.strip()[2:]))
+        texts |= {_key(t) for t in nlu_examples(path)}
     return texts
 
 

@@ -14,6 +14,8 @@ from typing import Iterable, List, Set
 
 import yaml
 
+from kat.nlu_examples import nlu_examples
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,18 +23,9 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower()).strip()
 
 
-def _nlu_examples(path: Path) -> Iterable[str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for block in data.get("nlu") or []:
-        for line in str(block.get("examples") or "").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                yield line[2:].strip()
-
-
 def training_texts() -> Set[str]:
     return {
-        _norm(t) for p in (ROOT / "data" / "nlu").rglob("*.yml") for t in _nlu_examples(p)
+        _norm(t) for p in (ROOT / "data" / "nlu").rglob("*.yml") for t in nlu_examples(p)
     }
 
 
@@ -49,7 +42,7 @@ def test_the_held_out_nlu_sets_hold_no_training_example() -> None:
     training = training_texts()
     assert len(training) > 5000
     for path in sorted((ROOT / "tests" / "nlu").glob("*.yml")):
-        assert copies(_nlu_examples(path), training) == [], path.name
+        assert copies(nlu_examples(path), training) == [], path.name
 
 
 def test_the_blind_and_everyday_sets_hold_no_training_example() -> None:

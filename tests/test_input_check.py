@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 import yaml
@@ -18,6 +18,7 @@ from kat.input_check import (
     InputChecker,
     default_checker,
 )
+from kat.nlu_examples import nlu_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,20 +28,11 @@ def checker() -> InputChecker:
     return default_checker()
 
 
-def _nlu_examples(path: Path) -> Iterator[str]:
-    data = yaml.safe_load(path.read_text()) or {}
-    for block in data.get("nlu") or []:
-        for line in str(block.get("examples") or "").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                yield line[2:].strip()
-
-
 def _english_corpus() -> List[str]:
     texts: List[str] = []
     for folder in ("data/nlu", "tests/nlu"):
         for path in sorted((ROOT / folder).glob("*.yml")):
-            texts.extend(_nlu_examples(path))
+            texts.extend(nlu_examples(path))
     for path in sorted((ROOT / "tests" / "safety").glob("*.yml")):
         if path.stem.endswith("_es"):
             continue  # the Spanish crisis set (tests/test_crisis_detector.py)
