@@ -20,7 +20,7 @@ from kat.normalise import (
     default_normaliser,
     folding_normaliser,
 )
-from kat.paths import content_dir
+from kat.paths import content_dir, language_content
 from kat.pattern_dsl import IndexedMatcher, blank_english, compile_pattern, doc_for
 
 
@@ -61,8 +61,8 @@ def default_coverage() -> CoverageChecker:
 def coverage_for(language: str) -> CoverageChecker:
     """English, or content/not_covered_<language>.yml (folded like that language's
     crisis patterns); the English one where a language has none."""
-    path = content_dir() / f"not_covered_{language}.yml"
-    if language == "en" or not path.exists():
+    path = language_content("not_covered", language)
+    if path is None:
         return default_coverage()
     with open(path, encoding="utf-8") as handle:
         return CoverageChecker(

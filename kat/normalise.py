@@ -10,7 +10,7 @@ from typing import Dict, Optional
 
 import yaml
 
-from kat.paths import content_dir
+from kat.paths import content_dir, language_content
 
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"'})
@@ -65,9 +65,9 @@ def folding_normaliser(language: str) -> FoldingNormaliser:
     """A conversation language's folding normaliser, with the texting spellings of its
     crisis pattern file (content/safety/crisis_patterns_<language>.yml, ``normalise:``):
     one list of them per language, for the crisis, routing and coverage patterns."""
-    path = content_dir() / "safety" / f"crisis_patterns_{language}.yml"
+    path = language_content("safety/crisis_patterns", language)
     words: Optional[Dict[str, str]] = None
-    if path.exists():
+    if path is not None:
         with open(path, encoding="utf-8") as handle:
             words = (yaml.safe_load(handle) or {}).get("normalise")
     return FoldingNormaliser(words)

@@ -52,3 +52,13 @@ def sqlite_file(url: str) -> Path | None:
         if url.startswith(prefix) and len(url) > len(prefix)
         else None
     )
+
+
+def language_content(name: str, language: str) -> Path | None:
+    """content/<name>_<language>.yml, the clinic's own file for a conversation language
+    other than English; None for English or a language without one (the English file
+    applies). One rule for the routing, coverage and crisis-spelling files."""
+    if language == "en":
+        return None
+    path = content_dir() / f"{name}_{language}.yml"
+    return path if path.exists() else None

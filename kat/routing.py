@@ -23,7 +23,7 @@ from kat.normalise import (
     default_normaliser,
     folding_normaliser,
 )
-from kat.paths import content_dir
+from kat.paths import content_dir, language_content
 from kat.pattern_dsl import (
     IndexedMatcher,
     blank_english,
@@ -155,8 +155,8 @@ def router_for(language: str) -> Router:
     content/safety/routing_patterns_<language>.yml read like the crisis patterns of that
     language (folded without accents, the same texting spellings: kat/normalise.py).
     A language without its own file gets the English one."""
-    path = content_dir() / "safety" / f"routing_patterns_{language}.yml"
-    if language == "en" or not path.exists():
+    path = language_content("safety/routing_patterns", language)
+    if path is None:
         return default_router()
     with open(path, encoding="utf-8") as handle:
         return Router(yaml.safe_load(handle), normaliser=folding_normaliser(language))
