@@ -61,11 +61,13 @@ def best_count(
 
 
 def since_text(epoch: Optional[float], zone: Any = timezone.utc) -> str:
-    """ "2 Dec 2026, 14:05" in the clinic's time zone: a date, not wording."""
+    """ "2026-12-02 14:05" in the clinic's time zone: a date with no month name, so it
+    reads the same in every conversation language (the wording around it is in
+    domain.yml)."""
     if not epoch:
         return ""
     moment = datetime.fromtimestamp(epoch, tz=timezone.utc).astimezone(zone)
-    return f"{moment.day} {moment:%b %Y, %H:%M}"
+    return f"{moment:%Y-%m-%d %H:%M}"
 
 
 def forget_ran(events: Sequence[Any]) -> bool:
