@@ -4,7 +4,8 @@ Replaces Rasa's SpacyEntityExtractor: the EntityRuler in build/spacy/kat_en (bui
 content/spacy/entities.yml) finds the terms; this component reports each one with its
 canonical id as the value ("high blood pressure", "HTN" -> ``hypertension``), the words
 the patient used as ``text``, and a role — ``self``, ``negated`` or ``other`` — from
-kat/mentions.py ("I've never had psychosis", "my brother has heart problems").
+kat/mentions.py ("I've never had psychosis", "my brother has heart problems"), with the
+rules of the language the message shows ("mi papá tuvo un infarto").
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from kat.mentions import default_mention_rules, mention_role
+from kat.mentions import mention_role, rules_for_text
 
 
 @DefaultV1Recipe.register(
@@ -48,7 +49,6 @@ class ClinicalEntityExtractor(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
-        self.rules = default_mention_rules()
 
     @classmethod
     def create(
@@ -76,7 +76,10 @@ class ClinicalEntityExtractor(GraphComponent):
         return messages
 
     def entities(self, doc: Any) -> List[Dict[Text, Any]]:
+        if not doc.ents:
+            return []
         tokens = [token.lower_ for token in doc]
+        rules = rules_for_text(doc.text)
         term_tokens = {i for ent in doc.ents for i in range(ent.start, ent.end)}
         result = []
         for ent in doc.ents:
@@ -89,7 +92,7 @@ class ClinicalEntityExtractor(GraphComponent):
                     ENTITY_ATTRIBUTE_START: ent.start_char,
                     ENTITY_ATTRIBUTE_END: ent.end_char,
                     ENTITY_ATTRIBUTE_ROLE: mention_role(
-                        tokens, ent.start, ent.end, self.rules, term_tokens
+                        tokens, ent.start, ent.end, rules, term_tokens
                     ),
                     ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
                     EXTRACTOR: self.__class__.__name__,

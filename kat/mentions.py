@@ -1,12 +1,14 @@
 """Whose condition is a medical term about? "self", "negated" or "other".
 
-Rules are reviewed data (``mention_rules`` in content/contraindications.yml). Works on a
-list of lower-case tokens and the token span of the term, so it serves the Rasa entity
+Rules are reviewed data (``mention_rules`` in content/contraindications.yml, and its
+``es:`` block's ``mention_rules`` for a message in Spanish: "mi papá tuvo un infarto",
+"nunca he tenido psicosis"). Works on a list of lower-case tokens and the token span of the term, so it serves the Rasa entity
 component (spaCy tokens) and tests alike. No Rasa imports.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import AbstractSet, Any, Dict, List, Optional, Sequence
 import yaml
 
 from kat import first_person
+from kat.input_check import default_checker
+from kat.language_choice import default_chooser, fold
 from kat.paths import content_dir
 
 SELF = "self"
@@ -31,6 +35,7 @@ class MentionRules:
     first_person: frozenset[str]
     clause_breaks: frozenset[str]
     other_after: tuple[tuple[str, ...], ...]
+    fold_accents: bool = False  # Spanish lists are written without accents
 
     @classmethod
     def from_config(cls, config: Dict[str, Any]) -> MentionRules:
@@ -45,18 +50,48 @@ class MentionRules:
             first_person=first_person.words(config["first_person"]),
             clause_breaks=words("clause_breaks"),
             other_after=tuple(tuple(p.lower().split()) for p in config["other_after"]),
+            fold_accents=bool(config.get("fold_accents", False)),
         )
 
 
-def load_mention_rules(path: Optional[Path] = None) -> MentionRules:
+def load_mention_rules(path: Optional[Path] = None, language: str = "en") -> MentionRules:
+    """The rules of ``language``: its block's ``mention_rules``, else the English ones."""
     path = path or content_dir() / "contraindications.yml"
     with open(path, encoding="utf-8") as handle:
-        return MentionRules.from_config(yaml.safe_load(handle)["mention_rules"])
+        config = yaml.safe_load(handle)
+    own = (config.get(language) or {}).get("mention_rules") if language != "en" else None
+    return MentionRules.from_config(own or config["mention_rules"])
 
 
-@lru_cache(maxsize=1)
-def default_mention_rules() -> MentionRules:
-    return load_mention_rules()
+@lru_cache(maxsize=4)
+def default_mention_rules(language: str = "en") -> MentionRules:
+    return load_mention_rules(language=language)
+
+
+def _vocabulary(rules: MentionRules) -> frozenset[str]:
+    return rules.negation_cues | rules.bridges | rules.other_people | rules.first_person
+
+
+def rules_for_text(text: str) -> MentionRules:
+    """The rules of the language the message shows: Spanish when kat/language_choice.py
+    says so, or when more of its words belong only to Spanish (the language file's and
+    these rules' own words: "nunca he tenido psicosis", "mi hermano tiene psicosis" are
+    too short for the language check); English otherwise."""
+    english, spanish = default_mention_rules("en"), default_mention_rules("es")
+    chooser = default_chooser()
+    if chooser.choose(text, default_checker().check(text)).language == "es":
+        return spanish
+    en_words = chooser.english | _vocabulary(english)
+    es_words = chooser.words.get("es", set()) | _vocabulary(spanish)
+    words = fold(text).split()
+    own = sum(1 for w in words if w in es_words and w not in en_words)
+    other = sum(1 for w in words if w in en_words and w not in es_words)
+    return spanish if own > other else english
+
+
+def _folded(token: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", token)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _negated(
@@ -115,6 +150,8 @@ def mention_role(
     reaches across ("never had glaucoma or epilepsy").
     """
     rules = rules or default_mention_rules()
+    if rules.fold_accents:
+        tokens = [_folded(t) for t in tokens]
     if _someone_else(tokens, start, end, rules):
         return OTHER
     if _negated(tokens, start, rules, term_tokens):

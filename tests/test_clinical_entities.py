@@ -23,6 +23,7 @@ PATTERNS = [
     {"label": "CONDITION", "pattern": "high blood pressure", "id": "hypertension"},
     {"label": "CONDITION", "pattern": "htn", "id": "hypertension"},
     {"label": "CONDITION", "pattern": "psychosis", "id": "psychosis"},
+    {"label": "CONDITION", "pattern": "psicosis", "id": "psychosis"},
     {"label": "CONDITION", "pattern": "glaucoma", "id": "glaucoma"},
     {"label": "MEDICATION", "pattern": "adderall", "id": "amphetamine"},
     {"label": "SUBSTANCE", "pattern": "weed"},  # no canonical id
@@ -80,6 +81,10 @@ def test_a_term_without_a_canonical_id_keeps_its_words(nlp: Any) -> None:
         ("i was diagnosed with psychosis", "self"),
         ("i've never had psychosis", "negated"),
         ("my brother has psychosis", "other"),
+        # A message in Spanish gets the Spanish rules of content/contraindications.yml.
+        ("mi hermano tiene psicosis", "other"),
+        ("nunca he tenido psicosis", "negated"),
+        ("tengo psicosis desde hace un año", "self"),
     ],
 )
 def test_the_role_says_whose_term_it_is(nlp: Any, text: str, role: str) -> None:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from kat.mentions import NEGATED, OTHER, SELF, mention_role
+from kat.mentions import (
+    NEGATED,
+    OTHER,
+    SELF,
+    default_mention_rules,
+    mention_role,
+    rules_for_text,
+)
 
 
-def role(text: str, term: str) -> str:
+def role(text: str, term: str, language: str = "en") -> str:
     tokens = text.lower().replace(",", " ,").split()
     term_tokens = term.split()
+    rules = default_mention_rules(language)
     for i in range(len(tokens)):
         if tokens[i : i + len(term_tokens)] == term_tokens:
-            return mention_role(tokens, i, i + len(term_tokens))
+            return mention_role(tokens, i, i + len(term_tokens), rules)
     raise AssertionError(f"{term!r} not in {text!r}")
 
 
@@ -31,3 +39,34 @@ def role(text: str, term: str) -> str:
 )
 def test_roles(text: str, term: str, expected: str) -> None:
     assert role(text, term) == expected
+
+
+@pytest.mark.parametrize(
+    "text,term,expected",
+    [
+        ("tengo la presión alta", "presión alta", SELF),
+        ("nunca he tenido psicosis", "psicosis", NEGATED),
+        ("no tengo problemas del corazón", "problemas del corazón", NEGATED),
+        ("mi papá tuvo un infarto", "infarto", OTHER),
+        ("mi hermana tiene esquizofrenia", "esquizofrenia", OTHER),
+        ("la epilepsia es de familia", "epilepsia", OTHER),
+        ("mi mamá tuvo un infarto , pero yo tengo arritmia", "arritmia", SELF),
+        ("soy mujer y tengo arritmia", "arritmia", SELF),
+        # "y" does not carry a negation on: the second condition is the writer's.
+        ("no tengo diabetes y tengo arritmia", "arritmia", SELF),
+        ("no sé si tengo psicosis", "psicosis", SELF),
+    ],
+)
+def test_roles_in_spanish(text: str, term: str, expected: str) -> None:
+    assert role(text, term, "es") == expected
+
+
+def test_the_rules_follow_the_language_the_message_shows() -> None:
+    assert rules_for_text("mi papá tuvo un infarto el año pasado") == (
+        default_mention_rules("es")
+    )
+    assert rules_for_text("my dad had a heart attack last year") == (
+        default_mention_rules("en")
+    )
+    # English rules read "he" as someone else; Spanish "he tenido" is the writer.
+    assert default_mention_rules("es") != default_mention_rules("en")
