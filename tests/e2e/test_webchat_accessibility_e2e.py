@@ -52,8 +52,8 @@ from tests.e2e.test_webchat_patient_side_e2e import (
     STAFF_TEXT,
     WAITING,
     ask_for_a_nurse,
-    webchat_stack,
 )
+from tests.e2e.webchat_stack import webchat_stack
 
 browser = webchat.browser
 

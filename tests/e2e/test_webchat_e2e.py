@@ -17,8 +17,8 @@ import pytest
 import requests
 import socketio
 
-from staff_inbox.auth import hash_password
-from tests.e2e.harness import MODEL, RawClient, Servers, eventually, free_port
+from tests.e2e.harness import RawClient, Servers, eventually
+from tests.e2e.webchat_stack import PASSWORD, webchat_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -32,8 +32,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PASSWORD = "correct horse battery staple"
-SECRET = "e2e-web-session-secret-" + "x" * 24
 INJECTION = (
     '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=1</script> '
     "see https://example.org/info. or javascript:window.__pwned=1"
@@ -46,33 +44,8 @@ CLINICAL_REPLY = "clinician will follow up"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}; run `make test` (it trains first)")
-    workdir = Path(tmp_path_factory.mktemp("webchat"))
-    web_port = free_port()
-    web_url = f"http://127.0.0.1:{web_port}"
-    servers = Servers(
-        workdir=workdir,
-        # credentials=None: the project's credentials.yml, channels whose variables are set
-        extra_env={
-            "KAT_WEB_SESSION_SECRET": SECRET,
-            "KAT_WEB_ORIGINS": web_url,
-            "KAT_STAFF_USERS": f"nurse:{hash_password(PASSWORD)}",
-            "KAT_STAFF_API_TOKEN": "",
-        },
-    )
-    try:
-        servers.start_actions()
-        servers.start_rasa()
-        servers.start_inbox()
-        assert servers.start_web(web_port) == web_url
-        yield {"servers": servers, "web_url": web_url}
-    except Exception:
-        for name in ("rasa", "actions", "inbox", "web"):
-            print(name, servers.log_tail(name), sep="\n")
-        raise
-    finally:
-        servers.stop_all()
+    with webchat_stack(Path(tmp_path_factory.mktemp("webchat"))) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -14,25 +14,20 @@
   as the clinic team's; when staff resolve the ticket the line goes.
 All from the keyboard (focus, Enter).
 
-The stack is test_webchat_e2e's, with a copy of content/ whose clinic profile has a reply
-time (the shipped one is a placeholder): :func:`webchat_stack`, which
-tests/e2e/test_webchat_accessibility_e2e.py uses too.
+The stack is tests/e2e/webchat_stack.py's, with a copy of content/ whose clinic profile
+has a reply time (the shipped one is a placeholder).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from staff_inbox.auth import hash_password
 from tests.e2e import test_webchat_e2e as webchat
-from tests.e2e.harness import MODEL, RawClient, Servers, eventually, free_port
+from tests.e2e.harness import RawClient, Servers, eventually
 from tests.e2e.test_webchat_e2e import (
     ARTIFACTS,
     CLINICAL_REPLY,
@@ -40,7 +35,6 @@ from tests.e2e.test_webchat_e2e import (
     FAQ_ANSWER,
     GREETING,
     PASSWORD,
-    SECRET,
     open_chat,
     say,
     session_of,
@@ -48,70 +42,17 @@ from tests.e2e.test_webchat_e2e import (
     staff_reply,
     wait_for_bot,
 )
+from tests.e2e.webchat_stack import webchat_stack
 
 browser = webchat.browser
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 STAFF_TEXT = "Hi, this is Sam, a nurse at the clinic."
 REPLY_TIME = "within one business day"
 REPLY_TIME_ES = "en un plazo de un día hábil"
 PROFILE = {"reply_time": REPLY_TIME, "reply_time_es": REPLY_TIME_ES}
 WAITING = f"A member of the team will reply here; usually {REPLY_TIME}."
 WAITING_ES = f"Un miembro del equipo le responderá aquí; por lo general, {REPLY_TIME_ES}."
-
-
-def content_with(workdir: Path, values: Dict[str, Any]) -> Path:
-    """A copy of content/ whose clinic profile has ``values`` instead (top-level keys
-    that exist already), for KAT_CONTENT_DIR."""
-    content = workdir / "content"
-    shutil.copytree(ROOT / "content", content)
-    profile = content / "clinic_profile.yml"
-    text = profile.read_text(encoding="utf-8")
-    for key, value in values.items():
-        line = f"{key}: {json.dumps(value, ensure_ascii=False)}"
-        text, count = re.subn(rf"^{key}: .*$", lambda _, v=line: v, text, flags=re.M)
-        assert count == 1, key
-    profile.write_text(text, encoding="utf-8")
-    return content
-
-
-@contextmanager
-def webchat_stack(
-    workdir: Path,
-    users: str = "",
-    profile: Optional[Dict[str, Any]] = None,
-    more_origins: Sequence[str] = (),
-) -> Iterator[Dict[str, Any]]:
-    """As test_webchat_e2e's stack (the project's credentials, so the secured socket.io
-    channel; actions, Rasa, the inbox and the web chat's page), with the staff
-    ``users`` (KAT_STAFF_USERS; default a clinician "nurse"), clinic profile values and
-    more allowed origins (a clinic page elsewhere)."""
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}; run `make test` (it trains first)")
-    web_port = free_port()
-    web_url = f"http://127.0.0.1:{web_port}"
-    env = {
-        "KAT_WEB_SESSION_SECRET": SECRET,
-        "KAT_WEB_ORIGINS": ",".join([web_url, *more_origins]),
-        "KAT_STAFF_USERS": users or f"nurse:{hash_password(PASSWORD)}",
-        "KAT_STAFF_API_TOKEN": "",
-    }
-    if profile:
-        env["KAT_CONTENT_DIR"] = str(content_with(workdir, profile))
-    servers = Servers(workdir=workdir, extra_env=env)
-    try:
-        servers.start_actions()
-        servers.start_rasa()
-        servers.start_inbox()
-        assert servers.start_web(web_port) == web_url
-        yield {"servers": servers, "web_url": web_url}
-    except Exception:
-        for name in ("rasa", "actions", "inbox", "web"):
-            print(name, servers.log_tail(name), sep="\n")
-        raise
-    finally:
-        servers.stop_all()
 
 
 @pytest.fixture(scope="module")
