@@ -52,7 +52,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.clinical_entities import ClinicalEntityExtractor
 from kat.coverage import CoverageChecker, coverage_for, default_coverage
-from kat.crisis import CrisisDetector, assess_languages, default_detector
+from kat.crisis import (
+    CrisisDetector,
+    assess_languages,
+    default_detector,
+    has_idiom_in,
+)
 from kat.faq_topics import domain_response_names, feedback_topics, parse_feedback
 from kat.input_check import (
     EMPTY,
@@ -387,7 +392,9 @@ class SafetyGate(GraphComponent):
         # A check-in needs some crisis probability, or a risk word; much more when
         # the patterns explicitly cleared the message (an idiom such as "dying to try",
         # history long over) — a check-in on a harmless message is a false alarm too.
-        explained = cleared or self.detector.has_idiom(words)
+        explained = cleared or has_idiom_in(
+            words, self.detector, self.config["crisis_languages"]
+        )
         check_in_floor = self.config[
             "check_in_cleared_confidence" if explained else "check_in_min_confidence"
         ]

@@ -302,6 +302,14 @@ def detector_for(language: str) -> CrisisDetector:
     return CrisisDetector(config, normaliser=FoldingNormaliser(config.get("normalise")))
 
 
+def has_idiom_in(text: str, english: CrisisDetector, languages: Sequence[str]) -> bool:
+    """Does an idiom of English or of one of ``languages`` explain the message ("se me
+    murió el carro")? For the NLU's check-in floor, as ``CrisisDetector.has_idiom``."""
+    return english.has_idiom(text) or any(
+        detector_for(language).has_idiom(text) for language in languages
+    )
+
+
 def assess_languages(
     text: str,
     english: CrisisDetector,
@@ -317,10 +325,17 @@ def assess_languages(
     found = english.assess(text)
     if found.is_crisis and (found.strong or not other_language):
         return found, None
+    cleared: Optional[CrisisAssessment] = None
     for language in languages:
         other = detector_for(language).assess(text)
         if other.is_crisis:
             return other, language
+        if cleared is None and other.reason != "no_match":
+            cleared = other  # "me quiero morir de la vergüenza": looked and cleared
     if found.is_crisis:
         return CrisisAssessment(False, reason="other_language"), None
+    if found.reason == "no_match" and cleared is not None:
+        # The English patterns saw nothing, another language's saw and cleared it (an
+        # idiom, a negation): the caller's NLU thresholds treat it as cleared.
+        return cleared, None
     return found, None

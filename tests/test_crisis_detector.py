@@ -275,3 +275,28 @@ def test_resolved_history_needs_both_long_ago_and_over() -> None:
     assert (
         default_detector().assess("i was suicidal last month but im fine now").is_crisis
     )
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("me quiero morir de la vergüenza jaja", "idiom"),
+        ("nunca he intentado hacerme daño, solo pregunto", "negated"),
+    ],
+)
+def test_a_spanish_clearing_reaches_the_caller(text: str, reason: str) -> None:
+    """English saw nothing, the Spanish patterns saw and cleared it: the gate's NLU
+    thresholds must treat the message as cleared, not as unexamined."""
+    from kat.crisis import assess_languages, default_detector
+
+    found, language = assess_languages(text, default_detector(), ["es"], False)
+    assert not found.is_crisis and found.reason == reason and language is None
+
+
+def test_a_spanish_idiom_explains_a_message() -> None:
+    from kat.crisis import default_detector, has_idiom_in
+
+    text = "no voy a poder ir mañana, se me murio el carro en la carretera"
+    assert has_idiom_in(text, default_detector(), ["es"])
+    assert not has_idiom_in(text, default_detector(), [])
+    assert not has_idiom_in("se me murio mi abuelo ayer", default_detector(), ["es"])

@@ -14,7 +14,6 @@ from tests.e2e.harness import Servers
 from tests.safety.suite import MAX_FALSE_ALARM_RATE, MIN_CRISIS_RECALL, evaluate, load
 
 pytestmark = pytest.mark.e2e
-MAX_FALSE_ALARM_RATE_ES = 0.07
 
 
 def test_safety_suite(servers: Servers) -> None:
@@ -39,9 +38,8 @@ def test_the_spanish_safety_suite(servers: Servers) -> None:
     print(figures.summary())
     assert figures.crisis_total > 100 and figures.clinical_total >= 8
     assert figures.crisis_missed == [], "Spanish crisis messages missed"
-    # 6/95 on 2026-12-02: check-ins on Spanish idioms and denials the NLU still reads
-    # as distress; above the English 3 %, and open (docs/safety.md, "Known limits").
-    assert figures.false_alarm_rate <= MAX_FALSE_ALARM_RATE_ES, figures.false_alarms
+    # 1/95 on 2026-12-02 (6/95 before Spanish clearings reached the gate: docs/safety.md).
+    assert figures.false_alarm_rate <= MAX_FALSE_ALARM_RATE, figures.false_alarms
     assert (
         figures.clinical_to_faq == []
     ), "Spanish clinical messages answered from the FAQ"
