@@ -40,7 +40,6 @@ from tests.e2e.test_webchat_e2e import (
     ARTIFACTS,
     FAQ_ANSWER,
     GREETING,
-    PASSWORD,
     say,
     session_of,
     settle,
@@ -53,7 +52,7 @@ from tests.e2e.test_webchat_patient_side_e2e import (
     WAITING,
     ask_for_a_nurse,
 )
-from tests.e2e.webchat_stack import webchat_stack
+from tests.e2e.webchat_stack import PASSWORD, webchat_stack
 
 browser = webchat.browser
 

@@ -29,13 +29,13 @@ from tests.e2e.test_webchat_e2e import (
     ARTIFACTS,
     FAQ_ANSWER,
     GREETING,
-    SECRET,
     open_chat,
     say,
     session_of,
     settle,
     wait_for_bot,
 )
+from tests.e2e.webchat_stack import SECRET
 
 stack = webchat.stack
 browser = webchat.browser

@@ -34,7 +34,6 @@ from tests.e2e.test_webchat_e2e import (
     CRISIS_REPLY,
     FAQ_ANSWER,
     GREETING,
-    PASSWORD,
     open_chat,
     say,
     session_of,
@@ -42,7 +41,7 @@ from tests.e2e.test_webchat_e2e import (
     staff_reply,
     wait_for_bot,
 )
-from tests.e2e.webchat_stack import webchat_stack
+from tests.e2e.webchat_stack import PASSWORD, webchat_stack
 
 browser = webchat.browser
 
