@@ -54,7 +54,11 @@ def test_the_blind_and_everyday_sets_hold_no_training_example() -> None:
             continue  # a set learned from after its first contact may share examples
         texts = [m["text"] for m in data.get("messages") or []]
         texts += [t["text"] for c in data.get("conversations") or [] for t in c["turns"]]
-        assert copies(texts, training, BLIND_MIN_WORDS) == [], path.name
+        # A new writer's own texts may coincide with earlier training examples; the
+        # count at first contact is in the set's meta, and training must not add more.
+        allowed = int((data.get("meta") or {}).get("coincided_at_first_contact", 0))
+        found = copies(texts, training, BLIND_MIN_WORDS)
+        assert len(found) <= allowed, (path.name, found)
     everyday = [
         line
         for line in (here / "everyday_test.txt").read_text(encoding="utf-8").splitlines()

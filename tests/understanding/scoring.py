@@ -86,6 +86,10 @@ def verdict(item: Dict[str, Any], got: str) -> str:
         # A crisis reply or a check-in on a message that is not a crisis is a false
         # alarm (and for a clinical question, at least not an FAQ answer).
         return HONEST if expect in ("clinical", "contraindication") else WRONG
+    if expect == "faq_personal" and "topic" not in item:
+        # A writer who named no topic (round 7 in Spanish): any sheet answer or a
+        # person is what BEHAVIOURS.md asks for.
+        return RIGHT if is_faq or got in HANDED_OVER else HONEST
     if expect in ("faq", "faq_personal"):
         if got == f"faq:{item['topic']}":
             return RIGHT
