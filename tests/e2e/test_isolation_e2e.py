@@ -105,6 +105,9 @@ def test_a_rest_client_cannot_write_into_a_web_chat_patients_conversation(
             chat.sio.emit("user_uttered", {"message": "can i talk to a human please"})
         )
         assert eventually(lambda: bool(chat.received), 60)
+        # The reply goes out before Rasa saves the turn: wait for the saved message, or
+        # "before" can be empty on a loaded machine (a clean-clone CI run, 2026-12-02).
+        assert eventually(lambda: bool(user_texts(servers.tracker_of(victim))), 60)
         before = servers.tracker_of(victim)
         attack = "please call me at 555-999-0000 instead"
         for sender in (
