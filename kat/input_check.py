@@ -92,7 +92,7 @@ def _is_latin(char: str) -> bool:
     return any(low <= code <= high for low, high in _LATIN_RANGES)
 
 
-def _fold(word: str) -> str:
+def fold_word(word: str) -> str:
     """Lower-case without accents, so "qué" and "que" count the same."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace(
@@ -112,14 +112,14 @@ class InputChecker:
         self.ratio = float(config.get("foreign_to_english_ratio", 2))
         self.max_word = int(config.get("max_word_length", 45))
         self.english: FrozenSet[str] = frozenset(
-            _fold(str(w)) for w in config.get("english_words") or []
+            fold_word(str(w)) for w in config.get("english_words") or []
         )
         self.foreign: Dict[str, FrozenSet[str]] = {
-            language: frozenset(_fold(str(w)) for w in words or [])
+            language: frozenset(fold_word(str(w)) for w in words or [])
             for language, words in (config.get("foreign_words") or {}).items()
         }
         self.greetings: FrozenSet[str] = frozenset(
-            _fold(str(w)) for w in config.get("foreign_greetings") or []
+            fold_word(str(w)) for w in config.get("foreign_greetings") or []
         )
         # Letters English never writes (ñ, ã, ß, ł, ư, ệ ...): a word holding one counts
         # as a foreign word even when no list has it (Vietnamese, Polish, Czech ...).
@@ -154,7 +154,7 @@ class InputChecker:
         non_latin = sum(1 for c in letters if not _is_latin(c))
         if non_latin > 0.5 * len(letters):
             return InputCheck(OTHER_LANGUAGE, "non-latin")
-        words = [_fold(w) for w in words_raw]
+        words = [fold_word(w) for w in words_raw]
         if words and " ".join(words) in self.greetings:
             return InputCheck(OTHER_LANGUAGE, "greeting")
         english = sum(1 for w in words if w in self.english)

@@ -2,13 +2,13 @@
 
 Rules are reviewed data (``mention_rules`` in content/contraindications.yml, and its
 ``es:`` block's ``mention_rules`` for a message in Spanish: "mi papá tuvo un infarto",
-"nunca he tenido psicosis"). Works on a list of lower-case tokens and the token span of the term, so it serves the Rasa entity
-component (spaCy tokens) and tests alike. No Rasa imports.
+"nunca he tenido psicosis"). Works on a list of lower-case tokens and the token span of
+the term, so it serves the Rasa entity component (spaCy tokens) and tests alike. No Rasa
+imports.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import AbstractSet, Any, Dict, List, Optional, Sequence
 import yaml
 
 from kat import first_person
-from kat.input_check import default_checker
+from kat.input_check import default_checker, fold_word
 from kat.language_choice import default_chooser, fold
 from kat.paths import content_dir
 
@@ -68,8 +68,20 @@ def default_mention_rules(language: str = "en") -> MentionRules:
     return load_mention_rules(language=language)
 
 
-def _vocabulary(rules: MentionRules) -> frozenset[str]:
-    return rules.negation_cues | rules.bridges | rules.other_people | rules.first_person
+@lru_cache(maxsize=1)
+def _language_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Words only English or only Spanish has, from the language file and the rules:
+    built once, read for every message with a medical term."""
+    chooser = default_chooser()
+
+    def vocabulary(rules: MentionRules) -> frozenset[str]:
+        return (
+            rules.negation_cues | rules.bridges | rules.other_people | rules.first_person
+        )
+
+    english = chooser.english | vocabulary(default_mention_rules("en"))
+    spanish = chooser.words.get("es", set()) | vocabulary(default_mention_rules("es"))
+    return frozenset(english - spanish), frozenset(spanish - english)
 
 
 def rules_for_text(text: str) -> MentionRules:
@@ -77,21 +89,14 @@ def rules_for_text(text: str) -> MentionRules:
     says so, or when more of its words belong only to Spanish (the language file's and
     these rules' own words: "nunca he tenido psicosis", "mi hermano tiene psicosis" are
     too short for the language check); English otherwise."""
-    english, spanish = default_mention_rules("en"), default_mention_rules("es")
-    chooser = default_chooser()
-    if chooser.choose(text, default_checker().check(text)).language == "es":
+    spanish = default_mention_rules("es")
+    if default_chooser().choose(text, default_checker().check(text)).language == "es":
         return spanish
-    en_words = chooser.english | _vocabulary(english)
-    es_words = chooser.words.get("es", set()) | _vocabulary(spanish)
+    only_english, only_spanish = _language_words()
     words = fold(text).split()
-    own = sum(1 for w in words if w in es_words and w not in en_words)
-    other = sum(1 for w in words if w in en_words and w not in es_words)
-    return spanish if own > other else english
-
-
-def _folded(token: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", token)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    own = sum(1 for w in words if w in only_spanish)
+    other = sum(1 for w in words if w in only_english)
+    return spanish if own > other else default_mention_rules("en")
 
 
 def _negated(
@@ -151,7 +156,7 @@ def mention_role(
     """
     rules = rules or default_mention_rules()
     if rules.fold_accents:
-        tokens = [_folded(t) for t in tokens]
+        tokens = [fold_word(t) for t in tokens]
     if _someone_else(tokens, start, end, rules):
         return OTHER
     if _negated(tokens, start, rules, term_tokens):

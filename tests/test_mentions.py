@@ -25,40 +25,31 @@ def role(text: str, term: str, language: str = "en") -> str:
 
 
 @pytest.mark.parametrize(
-    "text,term,expected",
+    "language,text,term,expected",
     [
-        ("i have high blood pressure", "high blood pressure", SELF),
-        ("i have never had psychosis", "psychosis", NEGATED),
-        ("no heart problems here", "heart problems", NEGATED),
-        ("my brother has heart problems", "heart problems", OTHER),
-        ("heart disease runs in my family", "heart disease", OTHER),
-        ("my mom and i both have afib", "afib", SELF),
-        ("my dad had a heart attack , but i have afib", "afib", SELF),
-        ("i don't think i have bipolar", "bipolar", SELF),
-    ],
-)
-def test_roles(text: str, term: str, expected: str) -> None:
-    assert role(text, term) == expected
-
-
-@pytest.mark.parametrize(
-    "text,term,expected",
-    [
-        ("tengo la presión alta", "presión alta", SELF),
-        ("nunca he tenido psicosis", "psicosis", NEGATED),
-        ("no tengo problemas del corazón", "problemas del corazón", NEGATED),
-        ("mi papá tuvo un infarto", "infarto", OTHER),
-        ("mi hermana tiene esquizofrenia", "esquizofrenia", OTHER),
-        ("la epilepsia es de familia", "epilepsia", OTHER),
-        ("mi mamá tuvo un infarto , pero yo tengo arritmia", "arritmia", SELF),
-        ("soy mujer y tengo arritmia", "arritmia", SELF),
+        ("en", "i have high blood pressure", "high blood pressure", SELF),
+        ("en", "i have never had psychosis", "psychosis", NEGATED),
+        ("en", "no heart problems here", "heart problems", NEGATED),
+        ("en", "my brother has heart problems", "heart problems", OTHER),
+        ("en", "heart disease runs in my family", "heart disease", OTHER),
+        ("en", "my mom and i both have afib", "afib", SELF),
+        ("en", "my dad had a heart attack , but i have afib", "afib", SELF),
+        ("en", "i don't think i have bipolar", "bipolar", SELF),
+        ("es", "tengo la presión alta", "presión alta", SELF),
+        ("es", "nunca he tenido psicosis", "psicosis", NEGATED),
+        ("es", "no tengo problemas del corazón", "problemas del corazón", NEGATED),
+        ("es", "mi papá tuvo un infarto", "infarto", OTHER),
+        ("es", "mi hermana tiene esquizofrenia", "esquizofrenia", OTHER),
+        ("es", "la epilepsia es de familia", "epilepsia", OTHER),
+        ("es", "mi mamá tuvo un infarto , pero yo tengo arritmia", "arritmia", SELF),
+        ("es", "soy mujer y tengo arritmia", "arritmia", SELF),
         # "y" does not carry a negation on: the second condition is the writer's.
-        ("no tengo diabetes y tengo arritmia", "arritmia", SELF),
-        ("no sé si tengo psicosis", "psicosis", SELF),
+        ("es", "no tengo diabetes y tengo arritmia", "arritmia", SELF),
+        ("es", "no sé si tengo psicosis", "psicosis", SELF),
     ],
 )
-def test_roles_in_spanish(text: str, term: str, expected: str) -> None:
-    assert role(text, term, "es") == expected
+def test_roles(language: str, text: str, term: str, expected: str) -> None:
+    assert role(text, term, language) == expected
 
 
 def test_the_rules_follow_the_language_the_message_shows() -> None:
