@@ -14,7 +14,6 @@ kat/input_check.py uses (a message another language's words dominate is that lan
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Dict, List, Optional, Sequence
 
 import yaml
 
-from kat.input_check import OTHER_LANGUAGE, READABLE, InputCheck
+from kat.input_check import OTHER_LANGUAGE, READABLE, InputCheck, fold_word
 from kat.paths import content_dir
 
 # kat/input_check.py's name for each conversation language's word list.
@@ -32,9 +31,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 def fold(text: str) -> str:
     """Lower case, no accents, one space between words: "¿En ESPAÑOL?" -> "en espanol"."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").lower())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_WORD.findall(bare))
+    return " ".join(_WORD.findall(fold_word(text or "")))
 
 
 @dataclass(frozen=True)

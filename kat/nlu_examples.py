@@ -1,4 +1,5 @@
-"""The example texts of a Rasa NLU training file, read without Rasa.
+"""The example texts of a Rasa NLU training file, and the items of a blind evaluation
+set (tests/understanding/blind_*.yml), read without Rasa.
 
 One reader for the scripts and tests that compare sets of texts (held-out sets kept
 apart from training, blind sets learned from, the language checker's English corpus).
@@ -7,7 +8,7 @@ apart from training, blind sets learned from, the language checker's English cor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Dict, Iterator, List
 
 import yaml
 
@@ -20,3 +21,11 @@ def nlu_examples(path: Path) -> Iterator[str]:
             line = line.strip()
             if line.startswith("- "):
                 yield line[2:].strip()
+
+
+def blind_set_items(data: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Every labelled item of a loaded blind set: its single messages, then each
+    conversation's turns in order."""
+    items = list(data.get("messages") or [])
+    items += [t for c in data.get("conversations") or [] for t in c["turns"]]
+    return items

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional
 
 import yaml
 
+from kat.input_check import fold_word
 from kat.paths import content_dir, language_content
 
 _REPEATS = re.compile(r"([a-z])\1{2,}")
@@ -53,10 +53,7 @@ class FoldingNormaliser:
         self._words = Normaliser(words) if words else None
 
     def __call__(self, text: str) -> str:
-        text = (text or "").translate(_QUOTES).lower()
-        text = "".join(
-            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-        )
+        text = fold_word((text or "").translate(_QUOTES))
         text = _REPEATS.sub(r"\1\1", text)
         return self._words(text) if self._words else text
 

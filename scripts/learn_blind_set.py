@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from kat.input_check import EMPTY, NOISE, default_checker  # noqa: E402
-from kat.nlu_examples import nlu_examples  # noqa: E402
+from kat.nlu_examples import blind_set_items, nlu_examples  # noqa: E402
 
 # A behaviour label of tests/understanding/BEHAVIOURS.md -> the intent that gives it.
 LABEL_INTENTS = {
@@ -80,9 +80,7 @@ def held_out_texts(learning: Path) -> Set[str]:
             "learned_from"
         ):
             continue
-        items = list(data.get("messages") or [])
-        items += [t for c in data.get("conversations") or [] for t in c["turns"]]
-        texts |= {_key(str(i.get("text") or "")) for i in items}
+        texts |= {_key(str(i.get("text") or "")) for i in blind_set_items(data)}
     everyday = here / "everyday_test.txt"
     if everyday.exists():
         texts |= {_key(line) for line in everyday.read_text().splitlines() if line}

@@ -14,7 +14,7 @@ from typing import Iterable, List, Set
 
 import yaml
 
-from kat.nlu_examples import nlu_examples
+from kat.nlu_examples import blind_set_items, nlu_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +52,7 @@ def test_the_blind_and_everyday_sets_hold_no_training_example() -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if (data.get("meta") or {}).get("learned_from"):
             continue  # a set learned from after its first contact may share examples
-        texts = [m["text"] for m in data.get("messages") or []]
-        texts += [t["text"] for c in data.get("conversations") or [] for t in c["turns"]]
+        texts = [item["text"] for item in blind_set_items(data)]
         # A new writer's own texts may coincide with earlier training examples; the
         # count at first contact is in the set's meta, and training must not add more.
         allowed = int((data.get("meta") or {}).get("coincided_at_first_contact", 0))
