@@ -205,12 +205,13 @@ class CrisisDetector:
         informational = bool(self.informational(doc)) and not self.self_disclosure(doc)
         has_past_context = bool(self.past_context(doc))
         resolved_past = bool(self.resolved_when(doc)) and bool(self.resolved_over(doc))
-        side_effect_question = bool(self.side_effect_questions(doc))
         # "i hear voices sometimes, does that rule me out?": a contraindication question
-        # (active psychosis is on the sheet's list), unless it sounds acute.
-        eligibility_question = bool(self.eligibility_questions(doc)) and not self.acute(
-            doc
-        )
+        # (active psychosis is on the sheet's list); "is seeing things a normal side
+        # effect?": a question about the treatment. Neither when it sounds acute ("is it
+        # normal that i'm still seeing things since my session, i'm terrified").
+        acute = bool(self.acute(doc))
+        side_effect_question = bool(self.side_effect_questions(doc)) and not acute
+        eligibility_question = bool(self.eligibility_questions(doc)) and not acute
         live: List[_Match] = []
         negated: List[_Match] = []
         reasons: Set[str] = set()

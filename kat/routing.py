@@ -44,11 +44,13 @@ EXCLUDED_ENTITY_PHRASES = {
 SENTENCE_ENDS = {".", "?", "!", "\n", "..."}
 CLINICAL = "clinical"
 MISUSE = "misuse"
+INJECTION = "injection"
 
 
 @dataclass(frozen=True)
 class RoutingDecision:
-    """``kind`` is "clinical", "misuse" or None; ``topics`` name the clinical areas."""
+    """``kind`` is "clinical", "misuse", "injection" or None; ``topics`` name the
+    clinical areas."""
 
     kind: Optional[str] = None
     topics: Tuple[str, ...] = ()
@@ -87,6 +89,13 @@ class Router:
             vocab, "contra", config.get("contraindication_questions") or []
         )
         self.misuse = matcher_for(vocab, "misuse", config["misuse"]["always"])
+        self.injection = matcher_for(vocab, "injection", config.get("injection") or [])
+        self.misuse_history = matcher_for(
+            vocab, "misuse_history", config["misuse"].get("history") or []
+        )
+        self.misuse_asks = matcher_for(
+            vocab, "misuse_asks", config["misuse"].get("asks") or []
+        )
 
     @classmethod
     def from_file(cls, path: Optional[Path] = None) -> Router:
@@ -122,7 +131,13 @@ class Router:
 
     def classify(self, text: str) -> RoutingDecision:
         doc = doc_for(self.nlp, self.normalise, text)
+        if self.injection(doc):
+            return RoutingDecision(INJECTION)
         if self.misuse(doc):
+            if self.misuse_history(doc) and not self.misuse_asks(doc):
+                # Past use told, nothing asked for: a history of ketamine misuse is on
+                # the sheet's contraindication list (routing_patterns.yml, history).
+                return RoutingDecision(contraindication_question=True)
             return RoutingDecision(MISUSE)
         sentences = self._sentence_numbers(doc)
         personal_sentences = self._personal_sentences(doc, sentences)

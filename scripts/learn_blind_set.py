@@ -49,9 +49,13 @@ KIND_INTENTS = {
 }
 
 
-def intent_for(item: Dict, language: str = "en") -> Optional[str]:
+def intent_for(
+    item: Dict, language: str = "en", set_language: str = "en"
+) -> Optional[str]:
+    """The intent a labelled item teaches, or None; an item without ``lang`` is in
+    its set's language (``meta.language``, English by default)."""
     expect = item.get("expect")
-    if (item.get("lang") or "en") != language:
+    if (item.get("lang") or set_language) != language:
         return None
     if expect in ("faq", "faq_personal") and item.get("topic"):
         return f"faq/{item['topic']}"  # the gate adds "only a clinician can decide"
@@ -107,8 +111,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     data = yaml.safe_load(args.blind_set.read_text())
     known = known_texts(args.output) | held_out_texts(args.blind_set)
     by_intent: Dict[str, List[str]] = defaultdict(list)
+    set_language = str((data.get("meta") or {}).get("language") or "en")
     for item in data.get("messages") or []:
-        intent = intent_for(item, args.language)
+        intent = intent_for(item, args.language, set_language)
         text = " ".join(str(item.get("text") or "").split())
         # Markup and noise never reach the classifier (the safety gate answers them).
         unread = default_checker().check(text).kind in (EMPTY, NOISE)

@@ -260,6 +260,15 @@ def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
             "i see shadow people now and then, can i still do ketamine",
             "eligibility_question",
         ),
+        # blind set r7's kinds, in other words
+        ("ketamine and hallucinations, is that a thing?", "side_effect_question"),
+        ("would i be hearing things at some point", "side_effect_question"),
+        (
+            "i self harmed as a teen, been 9 yrs clean now. is kat for adults",
+            "resolved_past",
+        ),
+        ("im killing myself studying for finals lol", "idiom"),
+        ("she takes keppra for seizures, is that ok", "past_context"),
     ],
 )
 def test_side_effect_questions_and_resolved_history_are_not(
@@ -267,6 +276,17 @@ def test_side_effect_questions_and_resolved_history_are_not(
 ) -> None:
     found = default_detector().assess(text)
     assert not found.is_crisis and found.reason == reason
+
+
+def test_an_acute_message_is_a_crisis_even_as_a_question() -> None:
+    # The side-effect and eligibility clearings do not hold when it sounds acute.
+    detector = default_detector()
+    assert detector.assess(
+        "is seeing things normal? it wont stop since my session and im terrified"
+    ).is_crisis
+    assert detector.assess(
+        "my brother hears voices telling him to hurt himself, could he still try it"
+    ).is_crisis
 
 
 def test_resolved_history_needs_both_long_ago_and_over() -> None:
