@@ -59,6 +59,7 @@ from kat.crisis import (
     assess_languages,
     default_detector,
     has_idiom_in,
+    shows_distress_in,
 )
 from kat.faq_topics import domain_response_names, feedback_topics, parse_feedback
 from kat.input_check import (
@@ -371,6 +372,14 @@ class SafetyGate(GraphComponent):
             self._override(
                 message, OUT_OF_SCOPE_INTENT, {"source": "patterns", "routing": INJECTION}
             )
+            return
+        if not decision.urgent and shows_distress_in(
+            words, self.detector, self.config["crisis_languages"]
+        ):
+            # "nothing works, i don't see things changing": hopelessness the patterns
+            # do not call a crisis still gets the check-in (a person, the numbers),
+            # not a hand-off about treatments or an FAQ answer.
+            self._override(message, CHECK_IN_INTENT, {"source": "distress"})
             return
         conditions = [
             e

@@ -13,7 +13,8 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   explicit request for a person, which the hand-off rule answers) gets
   ``utter_crisis_followup`` — still here, a person is coming, the emergency numbers
   again — and, while the ticket is open, ``action_add_to_handoff`` puts the message on
-  the urgent ticket for the person who picks it up.
+  the urgent ticket for the person who picks it up. A goodbye or thanks, or renewed
+  distress (the gate's check-in), gets ``utter_crisis_help`` again instead.
 * While a hand-off ticket is open (slot ``handoff_active``, set by action_handoff and
   cleared when staff resolve), every patient message goes to ``action_handoff``, which
   adds it to the ticket and acknowledges it — the patient never meets silence. A general
@@ -61,6 +62,8 @@ CHECK_IN = "utter_check_in"
 # A farewell after distress ("thanks for everything, bye" after a check-in) is not a
 # cheerful goodbye: the patient gets the check-in again.
 FAREWELL_INTENTS = {"goodbye", "thanks"}
+# After a crisis, these get the crisis help again: a farewell, or the gate's check-in.
+RENEWED_CRISIS_INTENTS = FAREWELL_INTENTS | {"check_in"}
 HANDOFF = "action_handoff"
 ADD_TO_HANDOFF = "action_add_to_handoff"
 DEACTIVATE_LOOP = "action_deactivate_loop"
@@ -218,6 +221,15 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         intent not in PASS_THROUGH_AFTER_CRISIS
     ):
         language = crisis_language(crises[-1]) if crises else None
+        if intent in RENEWED_CRISIS_INTENTS:
+            # A goodbye after a crisis ("thanks for everything, bye") or renewed
+            # distress the gate checked in on: the crisis help again, not "still here".
+            help_reply = in_language(CRISIS_HELP, language)
+            if help_reply not in done:
+                return help_reply
+            if tracker.get_slot("handoff_active") and ADD_TO_HANDOFF not in done:
+                return ADD_TO_HANDOFF
+            return LISTEN
         followup = in_language(CRISIS_FOLLOWUP, language)
         if followup not in done:
             if tracker.active_loop_name and DEACTIVATE_LOOP not in done:

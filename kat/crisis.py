@@ -77,6 +77,7 @@ class CrisisDetector:
                     self.matcher.add(f"{category}|{strength}|{i}", compile_pattern(line))
 
         self.idioms = matcher_for(vocab, "idiom", config.get("idioms", []))
+        self.distress = matcher_for(vocab, "distress", config.get("distress") or [])
         resolved = config.get("resolved_past") or {}
         self.resolved_when = matcher_for(vocab, "long_ago", resolved.get("when") or [])
         self.resolved_over = matcher_for(vocab, "over", resolved.get("resolved") or [])
@@ -172,6 +173,20 @@ class CrisisDetector:
     def has_idiom(self, text: str) -> bool:
         """Whether the message holds one of the reviewed idioms ("dying to try")."""
         return bool(self.idioms(doc_for(self.nlp, self.normalise, text)))
+
+    def shows_distress(self, text: str) -> bool:
+        """Hopelessness that is not a crisis on its own ("nothing is ever going to
+        change"): the check-in, not a hand-off or an answer. Not in a general question,
+        an idiom or a denial ("i'm not hopeless, just curious")."""
+        doc = doc_for(self.nlp, self.normalise, text)
+        found = self.distress(doc)
+        if not found or self._is_general_question(doc):
+            return False
+        idiom_tokens = {i for _, s, e in self.idioms(doc) for i in range(s, e)}
+        return any(
+            start not in idiom_tokens and not self._is_negated(doc, start)
+            for _, start, _ in found
+        )
 
     def has_risk_words(self, text: str) -> bool:
         """Whether the message has a risk word that could support the NLU's crisis guess.
@@ -308,6 +323,15 @@ def has_idiom_in(text: str, english: CrisisDetector, languages: Sequence[str]) -
     murió el carro")? For the NLU's check-in floor, as ``CrisisDetector.has_idiom``."""
     return english.has_idiom(text) or any(
         detector_for(language).has_idiom(text) for language in languages
+    )
+
+
+def shows_distress_in(
+    text: str, english: CrisisDetector, languages: Sequence[str]
+) -> bool:
+    """``CrisisDetector.shows_distress`` in English or one of ``languages``."""
+    return english.shows_distress(text) or any(
+        detector_for(language).shows_distress(text) for language in languages
     )
 
 

@@ -100,6 +100,15 @@ def fold_word(word: str) -> str:
     )
 
 
+def english_evidence(config: Dict) -> FrozenSet[str]:
+    """The English words that tell a message is English: ``english_words`` less the
+    ``words_in_both`` that Spanish texting writes as often ("no", "me", "a", "ok")."""
+    shared = {fold_word(str(w)) for w in config.get("words_in_both") or []}
+    return frozenset(
+        fold_word(str(w)) for w in config.get("english_words") or []
+    ) - frozenset(shared)
+
+
 @dataclass(frozen=True)
 class InputCheck:
     kind: str
@@ -111,9 +120,7 @@ class InputChecker:
         self.min_foreign = int(config.get("min_foreign_words", 2))
         self.ratio = float(config.get("foreign_to_english_ratio", 2))
         self.max_word = int(config.get("max_word_length", 45))
-        self.english: FrozenSet[str] = frozenset(
-            fold_word(str(w)) for w in config.get("english_words") or []
-        )
+        self.english: FrozenSet[str] = english_evidence(config)
         self.foreign: Dict[str, FrozenSet[str]] = {
             language: frozenset(fold_word(str(w)) for w in words or [])
             for language, words in (config.get("foreign_words") or {}).items()

@@ -21,7 +21,13 @@ from typing import Dict, List, Optional, Sequence
 
 import yaml
 
-from kat.input_check import OTHER_LANGUAGE, READABLE, InputCheck, fold_word
+from kat.input_check import (
+    OTHER_LANGUAGE,
+    READABLE,
+    InputCheck,
+    english_evidence,
+    fold_word,
+)
 from kat.paths import content_dir
 
 # kat/input_check.py's name for each conversation language's word list.
@@ -47,7 +53,7 @@ class LanguageChooser:
             language: [fold(p) for p in phrases or []]
             for language, phrases in (config.get("switch_to") or {}).items()
         }
-        self.english = {fold(w) for w in config.get("english_words") or []}
+        self.english = set(english_evidence(config))
         foreign = config.get("foreign_words") or {}
         self.words: Dict[str, set] = {
             code: {fold(w) for w in foreign.get(name) or []}

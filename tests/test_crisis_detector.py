@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kat.crisis import CrisisDetector, default_detector, load_crisis_config
+from kat.crisis import (
+    CrisisDetector,
+    default_detector,
+    detector_for,
+    load_crisis_config,
+)
 from kat.pattern_dsl import PatternSyntaxError, compile_pattern, expand_groups
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -320,3 +325,16 @@ def test_a_spanish_idiom_explains_a_message() -> None:
     assert has_idiom_in(text, default_detector(), ["es"])
     assert not has_idiom_in(text, default_detector(), [])
     assert not has_idiom_in("se me murio mi abuelo ayer", default_detector(), ["es"])
+
+
+def test_hopelessness_is_distress_not_a_crisis() -> None:
+    detector = default_detector()
+    text = (
+        "honestly i've lost hope, nothing ever helps and i cant see things getting better"
+    )
+    assert not detector.assess(text).is_crisis and detector.shows_distress(text)
+    # Not in a general question, and not denied.
+    assert not detector.shows_distress("can ketamine help people who feel hopeless")
+    assert not detector.shows_distress("i'm not hopeless, just curious about the cost")
+    spanish = detector_for("es")
+    assert spanish.shows_distress("ya perdi la esperanza, nada me va a ayudar")

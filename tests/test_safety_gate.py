@@ -539,6 +539,16 @@ def test_an_attempt_to_reprogram_the_assistant_is_never_answered(
 
 def test_told_past_ketamine_use_gets_the_check_not_a_refusal(gate: SafetyGate) -> None:
     message = gated_with(
-        gate, "i snorted ket at parties years ago, is that a dealbreaker", "misuse_request"
+        gate,
+        "i snorted ket at parties years ago, is that a dealbreaker",
+        "misuse_request",
     )
     assert final_intent(message) == "ask_contraindications"
+
+
+def test_hopelessness_gets_the_check_in_not_a_hand_off(gate: SafetyGate) -> None:
+    text = "ive lost hope honestly, meds and therapy never worked for me"
+    assert final_intent(gated(gate, text, "clinical_question")) == "check_in"
+    # A general question about it is answered as one.
+    general = gated(gate, "can ketamine help people who feel hopeless", "faq")
+    assert final_intent(general) != "check_in"

@@ -368,3 +368,20 @@ def test_data_rights_inside_the_contact_form_close_it_first() -> None:
     assert predict(events) == "utter_forget_confirm"
     events.append(ActionExecuted("utter_forget_confirm"))
     assert predict(events) == "action_listen"
+
+
+def test_a_goodbye_or_renewed_distress_after_a_crisis_gets_the_crisis_help_again() -> (
+    None
+):
+    for intent in ("goodbye", "thanks", "check_in"):
+        events: List[Event] = [
+            listen(),
+            user("crisis"),
+            ActionExecuted("utter_crisis_help"),
+            ActionExecuted("action_handoff"),
+            listen(),
+            user(intent),
+        ]
+        assert predict(events) == "utter_crisis_help", intent
+        events.append(ActionExecuted("utter_crisis_help"))
+        assert predict(events) == "action_listen", intent
