@@ -59,6 +59,7 @@ from kat.crisis import (
     assess_languages,
     default_detector,
     has_idiom_in,
+    has_risk_words_in,
     shows_distress_in,
 )
 from kat.faq_topics import domain_response_names, feedback_topics, parse_feedback
@@ -295,12 +296,13 @@ class SafetyGate(GraphComponent):
         threshold = self.config[
             "nlu_crisis_cleared_threshold" if cleared else "nlu_crisis_threshold"
         ]
-        if nlu_crisis >= threshold and self.detector.has_risk_words(words):
-            self._override(
-                message,
-                CRISIS_INTENT,
-                {"source": "nlu", "categories": [], "nlu_crisis": nlu_crisis},
-            )
+        if nlu_crisis >= threshold and has_risk_words_in(
+            words, self.detector, self.config["crisis_languages"]
+        ):
+            why = {"source": "nlu", "categories": [], "nlu_crisis": nlu_crisis}
+            if choice.language not in (None, "en"):
+                why["language"] = choice.language  # the crisis reply in Spanish
+            self._override(message, CRISIS_INTENT, why)
             return
         # Crisis is settled; now: can the assistant read this at all? Another language
         # gets "I speak English, here is how to reach a person" (with 911/988);
@@ -444,7 +446,12 @@ class SafetyGate(GraphComponent):
         ]
         if CRISIS_INTENT in (predicted, self._best_guess(message)) and (
             nlu_crisis >= check_in_floor
-            or (not explained and self.detector.has_risk_words(words))
+            or (
+                not explained
+                and has_risk_words_in(
+                    words, self.detector, self.config["crisis_languages"]
+                )
+            )
         ):
             # The classifier's top guess was crisis (also when the FallbackClassifier
             # found it too unsure to name), the gate did not confirm it: never answer

@@ -326,6 +326,16 @@ def has_idiom_in(text: str, english: CrisisDetector, languages: Sequence[str]) -
     )
 
 
+def has_risk_words_in(
+    text: str, english: CrisisDetector, languages: Sequence[str]
+) -> bool:
+    """``CrisisDetector.has_risk_words`` in English or one of ``languages`` (each
+    pattern file's own ``nlu_support_words``)."""
+    return english.has_risk_words(text) or any(
+        detector_for(language).has_risk_words(text) for language in languages
+    )
+
+
 def shows_distress_in(
     text: str, english: CrisisDetector, languages: Sequence[str]
 ) -> bool:

@@ -85,6 +85,9 @@ class Router:
             vocab, "not_personal", config.get("not_personal") or []
         )
         self.urgent = matcher_for(vocab, "urgent", config.get("urgent") or [])
+        self.hypothetical = matcher_for(
+            vocab, "hypothetical", config.get("hypothetical_symptoms") or []
+        )
         self.contraindication = matcher_for(
             vocab, "contra", config.get("contraindication_questions") or []
         )
@@ -142,10 +145,16 @@ class Router:
         sentences = self._sentence_numbers(doc)
         personal_sentences = self._personal_sentences(doc, sentences)
         strings = self.nlp.vocab.strings
+        hypothetical = {sentences[start] for _, start, _ in self.hypothetical(doc)}
         topics = set()
         for match_id, start, _ in self.clinical(doc):
             topic, mode, _ = strings[match_id].split("|")
-            if mode == "always" or sentences[start] in personal_sentences:
+            if mode == "always":
+                topics.add(topic)
+            elif sentences[start] in personal_sentences and not (
+                topic == "symptoms" and sentences[start] in hypothetical
+            ):
+                # "would i feel dizzy after?" asks what it may do, reports nothing
                 topics.add(topic)
         contra = bool(self.contraindication(doc))
         if not topics:
