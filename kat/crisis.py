@@ -90,6 +90,9 @@ class CrisisDetector:
         )
         self.acute = matcher_for(vocab, "acute", eligibility.get("unless") or [])
         self.past_context = matcher_for(vocab, "past", config.get("past_context", []))
+        self.past_attempts = matcher_for(
+            vocab, "past_attempt", config.get("past_attempts") or []
+        )
         general = config["general_question"]
         self.lead_ins = matcher_for(vocab, "lead_in", general["lead_ins"])
         self.question_words = {w.lower() for w in general["question_words"]}
@@ -220,6 +223,8 @@ class CrisisDetector:
         informational = bool(self.informational(doc)) and not self.self_disclosure(doc)
         has_past_context = bool(self.past_context(doc))
         resolved_past = bool(self.resolved_when(doc)) and bool(self.resolved_over(doc))
+        # A past attempt told as history: its strong match can be resolved too.
+        attempt_spans = [(s, e) for _, s, e in self.past_attempts(doc)]
         # "i hear voices sometimes, does that rule me out?": a contraindication question
         # (active psychosis is on the sheet's list); "is seeing things a normal side
         # effect?": a question about the treatment. Neither when it sounds acute ("is it
@@ -243,7 +248,10 @@ class CrisisDetector:
                 # whether it's used for suicidal depression": asking about the subject.
                 reasons.add("informational")
                 continue
-            if match.strength == "topic" and resolved_past:
+            if resolved_past and (
+                match.strength == "topic"
+                or any(s < match.end and match.start < e for s, e in attempt_spans)
+            ):
                 reasons.add("resolved_past")
                 continue
             if eligibility_question and match.category == "hallucinations":

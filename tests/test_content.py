@@ -205,3 +205,39 @@ def test_english_replies_use_the_sheets_american_spelling(domain: Dict[str, Any]
             text = str(variant.get("text") or "").lower()
             for british, american in BRITISH.items():
                 assert british not in text, f"{name}: {british!r} -> {american!r}"
+
+
+class _NoDuplicateKeys(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys without a word: a second `topic:` under
+    a crisis category would silently drop every pattern of the first."""
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
+    repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"repeated keys {repeated}", node.start_mark
+        )
+    return loader.construct_mapping(node, deep=True)
+
+
+_NoDuplicateKeys.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "content").rglob("*.yml")) + [ROOT / "domain.yml"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_reviewed_file_repeats_a_key(path: Path) -> None:
+    yaml.load(path.read_text(encoding="utf-8"), Loader=_NoDuplicateKeys)  # noqa: S506
+
+
+def test_a_repeated_key_is_caught() -> None:
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml.load(
+            "a:\n  topic: [x]\n  topic: [y]\n", Loader=_NoDuplicateKeys
+        )  # noqa: S506

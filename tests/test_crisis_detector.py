@@ -338,3 +338,36 @@ def test_hopelessness_is_distress_not_a_crisis() -> None:
     assert not detector.shows_distress("i'm not hopeless, just curious about the cost")
     spanish = detector_for("es")
     assert spanish.shows_distress("ya perdi la esperanza, nada me va a ayudar")
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        # rounds 8 and 9's kinds, reworded
+        ("sunday is the day, i've made up my mind and i'm decided", "en"),
+        ("cant see myself still here next month", "en"),
+        ("tell my mom im sorry. none of this was her fault", "en"),
+        ("i googled which building downtown is the tallest. not for a photo", "en"),
+        ("my brother locked himself in his room with pills and wont open", "en"),
+        ("she texted me goodbye an hour ago and wont answer", "en"),
+        ("nobody would find me until monday anyway", "en"),
+        ("ya no me van a ver nunca mas, gracias por todo", "es"),
+        ("hoy me quito la vida, ya lo decidi", "es"),
+        ("mi esposo estaria mucho mejor sin mi", "es"),
+        ("me hice cortes otra vez anoche", "es"),
+        ("me quiero quitar de en medio", "es"),
+        ("ojala no despertar mañana", "es"),
+    ],
+)
+def test_rounds_8_and_9_kinds_of_crisis_are_caught(text: str, language: str) -> None:
+    detector = default_detector() if language == "en" else detector_for(language)
+    assert detector.assess(text).is_crisis, text
+
+
+def test_a_past_attempt_long_over_is_history_not_an_emergency() -> None:
+    spanish = detector_for("es")
+    told = "hace 12 años intente suicidarme, llevo mucho tiempo bien con terapia"
+    assert not spanish.assess(told).is_crisis
+    # Recent, or not said to be over: a crisis.
+    assert spanish.assess("anoche intente suicidarme").is_crisis
+    assert default_detector().assess("i attempted suicide last month").is_crisis
