@@ -238,6 +238,5 @@ def test_no_reviewed_file_repeats_a_key(path: Path) -> None:
 
 def test_a_repeated_key_is_caught() -> None:
     with pytest.raises(yaml.constructor.ConstructorError):
-        yaml.load(
-            "a:\n  topic: [x]\n  topic: [y]\n", Loader=_NoDuplicateKeys
-        )  # noqa: S506
+        repeated = "a:\n  topic: [x]\n  topic: [y]\n"
+        yaml.load(repeated, Loader=_NoDuplicateKeys)  # noqa: S506 (a SafeLoader)
