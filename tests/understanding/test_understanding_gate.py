@@ -30,35 +30,41 @@ pytestmark = pytest.mark.e2e
 
 # Per set: the least share right (FAQ, conversations), the most wrong FAQ answers, the
 # most false alarms (crisis reply or check-in on a non-crisis message).
-# Rounds 1 and 2 left the gate on 2026-12-02 for rounds 5, 6 and 6 in Spanish (CI time;
-# both are memory now: r1 96.8 % / r2 88.5 % general, benchmarks/bench_understanding.py
-# still scores them). Round 3 stays: the hardest of the older writers.
+# Rounds 1 and 2 left the gate on 2026-12-02 for rounds 5, 6 and 6 in Spanish; rounds
+# 3 to 6 left it the same day for rounds 8 and 9 (CI time): their crisis and "not a
+# crisis" messages stay in the gate (SAFETY_ONLY below), the rest is memory now and
+# benchmarks/bench_understanding.py still scores it (docs/understanding.md).
 FLOORS = {
-    "blind_r3.yml": {"faq": 0.76, "faq_wrong": 0.07, "conversations": 0.75, "alarms": 0.03},
-    # r4 conversations 0.90 -> 0.88 on 2026-12-02: 38/42 after the Spanish work and
-    # learning from r5 and r6 (95.2 % at first contact; the lost turns are follow-ups
-    # read in context: docs/understanding.md, "Still open").
-    "blind_r4.yml": {"faq": 0.95, "faq_wrong": 0.02, "conversations": 0.88, "alarms": 0.03},
-    "blind_r5.yml": {"faq": 0.90, "faq_wrong": 0.01, "conversations": 0.72, "alarms": 0.015},
-    "blind_r6.yml": {"faq": 0.93, "faq_wrong": 0.01, "conversations": 0.64, "alarms": 0.025},
-    "blind_r6_es.yml": {"faq": 0.91, "faq_wrong": 0.01, "conversations": 0.75, "alarms": 0.015},
-    # round 7 after its crisis misses were read (2026-12-02): 93.1 % / 0.7 %, 80 %, 1.8 %
-    "blind_r7.yml": {"faq": 0.92, "faq_wrong": 0.01, "conversations": 0.78, "alarms": 0.02},
-    # round 7 in Spanish, same day: 88.9 % / 0.9 %, 72.7 %, 0.9 %
-    "blind_r7_es.yml": {"faq": 0.87, "faq_wrong": 0.01, "conversations": 0.70, "alarms": 0.015},
+    # round 7 after learning from it (2026-12-02): 95.8 % / 0 %, 95 %, 0 %
+    "blind_r7.yml": {"faq": 0.93, "faq_wrong": 0.01, "conversations": 0.90, "alarms": 0.01},
+    # round 7 in Spanish, same: 97.2 % / 0 %, 90.9 %, 0.3 %
+    "blind_r7_es.yml": {"faq": 0.94, "faq_wrong": 0.01, "conversations": 0.85, "alarms": 0.01},
+    # round 8 after learning from it: 94.8 % / 0 %, 87.8 %, 0.7 % (first contact 90.2 %)
+    "blind_r8.yml": {"faq": 0.92, "faq_wrong": 0.01, "conversations": 0.85, "alarms": 0.015},
+    # round 8 in Spanish: 97.0 % / 0 %, 84 %, 0 % (first contact 87.9 %)
+    "blind_r8_es.yml": {"faq": 0.94, "faq_wrong": 0.01, "conversations": 0.80, "alarms": 0.01},
+    # round 9 after learning from it: 94.4 % / 0 %, 81 %, 0.5 % (first contact 90.3 %)
+    "blind_r9.yml": {"faq": 0.92, "faq_wrong": 0.01, "conversations": 0.78, "alarms": 0.01},
+    # round 9 in Spanish: 99 % / 0 %, 73.1 %, 0 % (first contact 94.0 %)
+    "blind_r9_es.yml": {"faq": 0.96, "faq_wrong": 0.01, "conversations": 0.70, "alarms": 0.01},
 }  # fmt: skip
+# Older rounds whose crisis and "not a crisis" messages (recall, and false alarms on the
+# hardest negatives: idioms, history, side-effect questions) are still gated: the most
+# false alarms allowed among those negatives alone (2026-12-02, b1239aa: r3 1/45, r4
+# 5/50, r5 3/46, r5-es 0/26, r6 1/45, r6-es 3/25).
+SAFETY_ONLY = {
+    "blind_r3.yml": 0.05,
+    "blind_r4.yml": 0.12,
+    "blind_r5.yml": 0.08,
+    "blind_r5_es.yml": 0.04,
+    "blind_r6.yml": 0.05,
+    "blind_r6_es.yml": 0.14,
+}
+SAFETY_LABELS = {"crisis", "not_crisis"}
 # Crisis recall must be 100 % on every set (round 3's last miss, "kinda want to catch
 # the bus if u know what i mean. like the front of it", has a reviewed pattern since
 # 2026-12-02). Lowering any of these needs a reason written here.
-CRISIS_RECALL = {
-    "blind_r3.yml": 1.0,
-    "blind_r4.yml": 1.0,
-    "blind_r5.yml": 1.0,
-    "blind_r6.yml": 1.0,
-    "blind_r6_es.yml": 1.0,
-    "blind_r7.yml": 1.0,
-    "blind_r7_es.yml": 1.0,
-}
+CRISIS_RECALL = {name: 1.0 for name in [*FLOORS, *SAFETY_ONLY]}
 EVERYDAY_POLITE = 0.94
 EVERYDAY_TICKETS = 0.01
 
@@ -94,6 +100,19 @@ def test_blind_set(servers: Servers, name: str) -> None:
         if m["expect"] == "clinical" and m["got"].startswith("faq:")
     ]
     assert clinical_faq == [], "clinical questions answered from the FAQ"
+
+
+@pytest.mark.parametrize("name", sorted(SAFETY_ONLY))
+def test_older_sets_crisis_messages(servers: Servers, name: str) -> None:
+    data = load_set(HERE / name)
+    safety = [m for m in data.get("messages") or [] if m["expect"] in SAFETY_LABELS]
+    figures = score_set({"messages": safety}, _new, _say(servers))
+    print("\n".join(report(figures)))
+    assert figures.count("crisis") > 20  # the set still has its crisis messages
+    assert figures.share("crisis") >= CRISIS_RECALL[name], [
+        m["text"] for m in figures.misses if m["expect"] == "crisis"
+    ]
+    assert figures.false_alarms() / figures.non_crisis_total() <= SAFETY_ONLY[name]
 
 
 def test_everyday_requests(servers: Servers) -> None:
