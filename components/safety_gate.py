@@ -388,8 +388,11 @@ class SafetyGate(GraphComponent):
             for e in message.get(ENTITIES) or []
             if e.get(ENTITY_ATTRIBUTE_TYPE) == "CONDITION"
         ]
+        # Concepts the sheet does not cover (content/not_covered.yml): read once, for
+        # the condition check here and the FAQ check below.
+        uncovered = coverage.uncovered(words)
         if self._asks_about_an_uncovered_condition(
-            words, coverage, decision, predicted, conditions
+            uncovered, decision, predicted, conditions
         ):
             self._override(
                 message,
@@ -470,7 +473,6 @@ class SafetyGate(GraphComponent):
             predicted = self._demote_crisis(message)
         if predicted in (CLINICAL_INTENT, MISUSE_INTENT):
             return  # the NLU already routed it
-        uncovered = coverage.uncovered(words)
         sure_everyday = (
             predicted == OUT_OF_SCOPE_INTENT
             and ranking.get(OUT_OF_SCOPE_INTENT, 0.0)
@@ -503,8 +505,7 @@ class SafetyGate(GraphComponent):
 
     def _asks_about_an_uncovered_condition(
         self,
-        words: str,
-        coverage: CoverageChecker,
+        uncovered: List[str],
         decision: RoutingDecision,
         predicted: Optional[str],
         conditions: List[Dict[str, Any]],
@@ -522,7 +523,7 @@ class SafetyGate(GraphComponent):
             for e in conditions
         ):
             return False
-        return OTHER_CONDITIONS in coverage.uncovered(words)
+        return OTHER_CONDITIONS in uncovered
 
     @staticmethod
     def _faq_confidence(message: Message) -> float:

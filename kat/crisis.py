@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
@@ -78,6 +78,7 @@ class CrisisDetector:
 
         self.idioms = matcher_for(vocab, "idiom", config.get("idioms", []))
         self.distress = matcher_for(vocab, "distress", config.get("distress") or [])
+        self.has_distress_patterns = bool(config.get("distress"))
         resolved = config.get("resolved_past") or {}
         self.resolved_when = matcher_for(vocab, "long_ago", resolved.get("when") or [])
         self.resolved_over = matcher_for(vocab, "over", resolved.get("resolved") or [])
@@ -181,15 +182,13 @@ class CrisisDetector:
         """Hopelessness that is not a crisis on its own ("nothing is ever going to
         change"): the check-in, not a hand-off or an answer. Not in a general question,
         an idiom or a denial ("i'm not hopeless, just curious")."""
+        if not self.has_distress_patterns:
+            return False  # a language file without a distress list: nothing to read
         doc = doc_for(self.nlp, self.normalise, text)
         found = self.distress(doc)
         if not found or self._is_general_question(doc):
             return False
-        idiom_tokens = {i for _, s, e in self.idioms(doc) for i in range(s, e)}
-        return any(
-            start not in idiom_tokens and not self._is_negated(doc, start)
-            for _, start, _ in found
-        )
+        return self._any_unexplained(doc, found)
 
     def has_risk_words(self, text: str) -> bool:
         """Whether the message has a risk word that could support the NLU's crisis guess.
@@ -197,10 +196,14 @@ class CrisisDetector:
         Words inside an idiom ("freezing to death") or negated ("not a danger") don't count.
         """
         doc = doc_for(self.nlp, self.normalise, text)
+        return self._any_unexplained(doc, self.nlu_support(doc))
+
+    def _any_unexplained(self, doc: Any, found: Sequence[Tuple[int, int, int]]) -> bool:
+        """Whether any of these matches stands outside every idiom and is not negated."""
         idiom_tokens = {i for _, s, e in self.idioms(doc) for i in range(s, e)}
         return any(
             start not in idiom_tokens and not self._is_negated(doc, start)
-            for _, start, _ in self.nlu_support(doc)
+            for _, start, _ in found
         )
 
     # --- the decision -----------------------------------------------------------------
@@ -326,12 +329,22 @@ def detector_for(language: str) -> CrisisDetector:
     return CrisisDetector(config, normaliser=FoldingNormaliser(config.get("normalise")))
 
 
+def _in_any_language(
+    check: Callable[[CrisisDetector, str], bool],
+    text: str,
+    english: CrisisDetector,
+    languages: Sequence[str],
+) -> bool:
+    """``check`` with the English detector, then with each of ``languages``' own."""
+    return check(english, text) or any(
+        check(detector_for(language), text) for language in languages
+    )
+
+
 def has_idiom_in(text: str, english: CrisisDetector, languages: Sequence[str]) -> bool:
     """Does an idiom of English or of one of ``languages`` explain the message ("se me
     murió el carro")? For the NLU's check-in floor, as ``CrisisDetector.has_idiom``."""
-    return english.has_idiom(text) or any(
-        detector_for(language).has_idiom(text) for language in languages
-    )
+    return _in_any_language(CrisisDetector.has_idiom, text, english, languages)
 
 
 def has_risk_words_in(
@@ -339,18 +352,14 @@ def has_risk_words_in(
 ) -> bool:
     """``CrisisDetector.has_risk_words`` in English or one of ``languages`` (each
     pattern file's own ``nlu_support_words``)."""
-    return english.has_risk_words(text) or any(
-        detector_for(language).has_risk_words(text) for language in languages
-    )
+    return _in_any_language(CrisisDetector.has_risk_words, text, english, languages)
 
 
 def shows_distress_in(
     text: str, english: CrisisDetector, languages: Sequence[str]
 ) -> bool:
     """``CrisisDetector.shows_distress`` in English or one of ``languages``."""
-    return english.shows_distress(text) or any(
-        detector_for(language).shows_distress(text) for language in languages
-    )
+    return _in_any_language(CrisisDetector.shows_distress, text, english, languages)
 
 
 def assess_languages(

@@ -103,10 +103,9 @@ def fold_word(word: str) -> str:
 def english_evidence(config: Dict) -> FrozenSet[str]:
     """The English words that tell a message is English: ``english_words`` less the
     ``words_in_both`` that Spanish texting writes as often ("no", "me", "a", "ok")."""
+    english = {fold_word(str(w)) for w in config.get("english_words") or []}
     shared = {fold_word(str(w)) for w in config.get("words_in_both") or []}
-    return frozenset(
-        fold_word(str(w)) for w in config.get("english_words") or []
-    ) - frozenset(shared)
+    return frozenset(english - shared)
 
 
 @dataclass(frozen=True)

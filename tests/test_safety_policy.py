@@ -32,6 +32,18 @@ def predict(events: List[Event]) -> Optional[str]:
     return next_safety_action(tracker(events))
 
 
+def after_crisis(intent: str) -> List[Event]:
+    """A crisis answered (help, hand-off), then a message with ``intent``."""
+    return [
+        listen(),
+        user("crisis"),
+        ActionExecuted("utter_crisis_help"),
+        ActionExecuted("action_handoff"),
+        listen(),
+        user(intent),
+    ]
+
+
 def test_crisis_gets_help_then_handoff_then_listen() -> None:
     events: List[Event] = [listen(), user("crisis")]
     assert predict(events) == "utter_crisis_help"
@@ -59,40 +71,19 @@ def test_crisis_inside_a_form_closes_the_form_first() -> None:
 
 
 def test_after_a_crisis_no_cheerful_faq() -> None:
-    events: List[Event] = [
-        listen(),
-        user("crisis"),
-        ActionExecuted("utter_crisis_help"),
-        ActionExecuted("action_handoff"),
-        listen(),
-        user("faq"),
-    ]
+    events = after_crisis("faq")
     assert predict(events) == "utter_crisis_followup"
     events.append(ActionExecuted("utter_crisis_followup"))
     assert predict(events) == "action_listen"
 
 
 def test_after_a_crisis_further_risk_repeats_the_resources() -> None:
-    events: List[Event] = [
-        listen(),
-        user("crisis"),
-        ActionExecuted("utter_crisis_help"),
-        ActionExecuted("action_handoff"),
-        listen(),
-        user("crisis"),
-    ]
+    events = after_crisis("crisis")
     assert predict(events) == "utter_crisis_help"
 
 
 def test_a_person_can_still_be_requested_after_a_crisis() -> None:
-    events: List[Event] = [
-        listen(),
-        user("crisis"),
-        ActionExecuted("utter_crisis_help"),
-        ActionExecuted("action_handoff"),
-        listen(),
-        user("request_human"),
-    ]
+    events = after_crisis("request_human")
     assert predict(events) is None
 
 
@@ -332,14 +323,7 @@ def test_data_rights_are_answered_by_their_rules_even_with_a_ticket_open() -> No
 def test_forget_me_after_a_crisis_gets_the_careful_followup_first() -> None:
     """Blind round 6: "actually nvm forget i said anything" after a crisis is taking
     it back, not a deletion request: the crisis follow-up, then the question."""
-    events: List[Event] = [
-        listen(),
-        user("crisis"),
-        ActionExecuted("utter_crisis_help"),
-        ActionExecuted("action_handoff"),
-        listen(),
-        user("request_forget"),
-    ]
+    events = after_crisis("request_forget")
     assert predict(events) == "utter_crisis_followup"
     events.append(ActionExecuted("utter_crisis_followup"))
     assert predict(events) == "utter_forget_confirm"
@@ -374,14 +358,7 @@ def test_a_goodbye_or_renewed_distress_after_a_crisis_gets_the_crisis_help_again
     None
 ):
     for intent in ("goodbye", "thanks", "check_in"):
-        events: List[Event] = [
-            listen(),
-            user("crisis"),
-            ActionExecuted("utter_crisis_help"),
-            ActionExecuted("action_handoff"),
-            listen(),
-            user(intent),
-        ]
+        events = after_crisis(intent)
         assert predict(events) == "utter_crisis_help", intent
         events.append(ActionExecuted("utter_crisis_help"))
         assert predict(events) == "action_listen", intent
