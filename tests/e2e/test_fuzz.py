@@ -275,7 +275,11 @@ async def _socketio_session(url: str, messages: List[str]) -> List[str]:
     confirmed: asyncio.Queue = asyncio.Queue()
     client.on("session_confirm", lambda data: confirmed.put_nowait(data))
     client.on("bot_uttered", lambda data: replies.put_nowait(data))
-    await client.connect(url, transports=["polling"], socketio_path="socket.io")
+    # wait_timeout: python-socketio waits 1 s for the namespace by default, too short
+    # for ten sessions opening at once on a loaded 2-core CI machine.
+    await client.connect(
+        url, transports=["polling"], socketio_path="socket.io", wait_timeout=30
+    )
     try:
         await client.emit("session_request", {})
         await asyncio.wait_for(confirmed.get(), 30)
