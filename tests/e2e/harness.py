@@ -382,9 +382,14 @@ class RawClient:
     def connect(self) -> None:
         # Long polling: python-engineio 4.15's websocket client needs aiohttp >= 3.10,
         # and Rasa 3.6 pins aiohttp 3.9.5. The server checks both transports alike.
+        # wait_timeout: python-socketio waits only 1 s for the namespace by default; a
+        # refused namespace still fails at once (its connect_error ends the wait).
         self.run(
             self.sio.connect(
-                self.url, headers={"Origin": self.origin}, transports=["polling"]
+                self.url,
+                headers={"Origin": self.origin},
+                transports=["polling"],
+                wait_timeout=10,
             )
         )
 
