@@ -7,7 +7,7 @@ help:       ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 run:        ## set everything up and run the assistant: servers, web chat page, staff inbox
 	bash scripts/run.sh
-test:       ## set everything up and run every test (about 10 minutes from a clean clone)
+test:       ## set everything up and run every test (40-50 minutes from a clean clone: docs/testing.md)
 	bash scripts/test.sh
 check:      ## the fast inner loop: lint, types and unit tests (no training, no servers)
 	bash scripts/test.sh check
