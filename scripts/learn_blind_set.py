@@ -26,7 +26,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from kat.input_check import EMPTY, NOISE, default_checker  # noqa: E402
+from kat.input_check import EMPTY, NOISE, OTHER_LANGUAGE, default_checker  # noqa: E402
 from kat.nlu_examples import blind_set_items, nlu_examples  # noqa: E402
 
 # A behaviour label of tests/understanding/BEHAVIOURS.md -> the intent that gives it.
@@ -64,6 +64,13 @@ def intent_for(
     if expect == "clinic_info":
         return KIND_INTENTS.get(str(item.get("kind")))
     return LABEL_INTENTS.get(str(expect))
+
+
+def written_in_another_language(text: str, language: str) -> bool:
+    """An unlabelled message of an English set in another language (round 11's writer
+    put a Spanish injection, without ``lang``, in the English set): it must not become
+    an English example (tests/test_input_check.py reads every English example)."""
+    return language == "en" and default_checker().check(text).kind == OTHER_LANGUAGE
 
 
 def _key(text: str) -> str:
@@ -117,7 +124,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         text = " ".join(str(item.get("text") or "").split())
         # Markup and noise never reach the classifier (the safety gate answers them).
         unread = default_checker().check(text).kind in (EMPTY, NOISE)
-        if intent and text and not unread and _key(text) not in known:
+        foreign = written_in_another_language(text, args.language)
+        if intent and text and not unread and not foreign and _key(text) not in known:
             known.add(_key(text))
             by_intent[intent].append(text)
     round_name = args.blind_set.stem
