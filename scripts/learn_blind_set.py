@@ -66,11 +66,13 @@ def intent_for(
     return LABEL_INTENTS.get(str(expect))
 
 
-def written_in_another_language(text: str, language: str) -> bool:
-    """An unlabelled message of an English set in another language (round 11's writer
-    put a Spanish injection, without ``lang``, in the English set): it must not become
-    an English example (tests/test_input_check.py reads every English example)."""
-    return language == "en" and default_checker().check(text).kind == OTHER_LANGUAGE
+def not_learnable_as(text: str, language: str) -> bool:
+    """Markup and noise, which never reach the classifier (the safety gate answers
+    them), or an unlabelled message of an English set in another language (round 11's
+    writer put a Spanish injection, without ``lang``, in the English set): neither may
+    become an example (tests/test_input_check.py reads every English example)."""
+    kind = default_checker().check(text).kind
+    return kind in (EMPTY, NOISE) or (language == "en" and kind == OTHER_LANGUAGE)
 
 
 def _key(text: str) -> str:
@@ -122,10 +124,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for item in data.get("messages") or []:
         intent = intent_for(item, args.language, set_language)
         text = " ".join(str(item.get("text") or "").split())
-        # Markup and noise never reach the classifier (the safety gate answers them).
-        unread = default_checker().check(text).kind in (EMPTY, NOISE)
-        foreign = written_in_another_language(text, args.language)
-        if intent and text and not unread and not foreign and _key(text) not in known:
+        skip = not_learnable_as(text, args.language)
+        if intent and text and not skip and _key(text) not in known:
             known.add(_key(text))
             by_intent[intent].append(text)
     round_name = args.blind_set.stem
