@@ -19,7 +19,9 @@ Highest priority of all policies (config.yml). Deterministic, no training:
   cleared when staff resolve), every patient message goes to ``action_handoff``, which
   adds it to the ticket and acknowledges it — the patient never meets silence. A general
   question the sheet or the clinic profile answers ("what is ketamine then") is
-  answered by the rules first, then added to the ticket (``action_add_to_handoff``).
+  answered by the rules first, then added to the ticket (``action_add_to_handoff``);
+  asked instead of the yes/no to the contact form's consent question, it is answered
+  the same way and the consent question asked again, the form still open.
 * When ``action_handoff`` could not run (the action server is down: Rasa records the
   action but none of its events), ``utter_handoff_unavailable`` tells the patient to
   contact the clinic directly, with the emergency numbers — never silence, and never a
@@ -91,17 +93,20 @@ PATIENT_CONTROL_IN_FORM = {
     "deny": "utter_forget_cancelled",
 }
 # General questions answered while a ticket is open (and then added to it): the sheet's
-# answers and the clinic's facts. Anything else goes to the ticket with an acknowledgment.
+# answers and the clinic's facts, each with the actions its rule runs (data/rules/faq.yml,
+# clinic_info.yml: tests/test_safety_policy.py checks they agree). Anything else goes to
+# the ticket with an acknowledgment.
 ANSWERED_DURING_HANDOFF = {
-    "faq",
-    "faq_personal",
-    "not_covered",
-    "ask_contact",
-    "ask_booking",
-    "ask_hours",
-    "ask_cost",
-    "ask_insurance",
+    "faq": ["utter_faq"],
+    "faq_personal": ["utter_faq", "utter_personal_note"],
+    "not_covered": ["utter_not_covered"],
+    "ask_contact": ["utter_clinic_info_contact"],
+    "ask_booking": ["utter_clinic_info_booking"],
+    "ask_hours": ["utter_clinic_info_hours"],
+    "ask_cost": ["utter_clinic_info_cost"],
+    "ask_insurance": ["utter_clinic_info_insurance"],
 }
+CONSENT_SLOT = "contact_consent"
 # Sent by the staff inbox, never by the patient: always answered by their own rules.
 STAFF_INTENTS = {"staff_reply", "staff_resolved"}
 
@@ -256,27 +261,36 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
             # Twice in a row the assistant did not understand: offer more than "sorry".
             return HANDOFF if HANDOFF not in done else None
 
-    if (
-        tracker.get_slot("handoff_active")
-        and intent in ANSWERED_DURING_HANDOFF
-        and DEACTIVATE_LOOP not in done
-    ):
-        # "fine. what is ketamine then" while waiting for a person: the rules answer it
-        # from the sheet or the clinic profile, then the message goes on the ticket too.
-        # (Instead of an answer to the contact form's question it closes the question
-        # and is acknowledged on the ticket, below.)
-        if not tracker.active_loop_name:
+    asking_consent = (
+        tracker.active_loop_name == CONTACT_FORM
+        and tracker.get_slot("requested_slot") == CONSENT_SLOT
+    )
+    if tracker.get_slot("handoff_active") and intent in ANSWERED_DURING_HANDOFF:
+        if not tracker.active_loop_name and DEACTIVATE_LOOP not in done:
+            # "fine. what is ketamine then" while waiting for a person: the rules
+            # answer it from the sheet or the clinic profile, then the message goes on
+            # the ticket too.
             if not done:
                 return None
             return ADD_TO_HANDOFF if ADD_TO_HANDOFF not in done else LISTEN
+        if asking_consent and CONTACT_FORM not in done:
+            # The same question instead of the yes/no to "may the team contact you?":
+            # answered, put on the ticket, then the consent question again, the form
+            # still open (blind rounds 11 and 12 lost conversations here when it was
+            # only acknowledged). The rules cannot answer inside a form, so the
+            # policy names the rule's actions.
+            steps = ANSWERED_DURING_HANDOFF[str(intent)] + [
+                ADD_TO_HANDOFF,
+                f"utter_ask_{CONSENT_SLOT}",
+            ]
+            for step in steps:
+                if step not in done:
+                    return step
+            return LISTEN
 
     if tracker.get_slot("handoff_active") and intent not in STAFF_INTENTS:
         loop = tracker.active_loop_name
         answering_consent = intent in ("affirm", "deny")
-        asking_consent = (
-            loop == CONTACT_FORM
-            and tracker.get_slot("requested_slot") == "contact_consent"
-        )
         if CONTACT_FORM in done:
             return None  # the form asked, collected or finished this turn: rules go on
         if loop and (not asking_consent or answering_consent):

@@ -75,6 +75,17 @@ def not_learnable_as(text: str, language: str) -> bool:
     return kind in (EMPTY, NOISE) or (language == "en" and kind == OTHER_LANGUAGE)
 
 
+def mark_learned(source: str) -> str:
+    """The blind set's text with ``meta.learned_from: true``: the writer's own
+    ``learned_from: false`` flipped, or the key added to a one-line meta."""
+    if "learned_from: false" in source:
+        return source.replace("learned_from: false", "learned_from: true", 1)
+    meta_line = re.compile(r"^meta: \{(.*)\}$", re.M)
+    if "learned_from" not in source and meta_line.search(source):
+        return meta_line.sub(r"meta: {\1, learned_from: true}", source, count=1)
+    return source
+
+
 def _key(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
@@ -144,11 +155,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         lines.append("  examples: |")
         lines.extend(f"    - {text}" for text in by_intent[intent])
     args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    meta_line = re.compile(r"^meta: \{(.*)\}$", re.M)
     source = args.blind_set.read_text()
-    if "learned_from" not in source and meta_line.search(source):
-        source = meta_line.sub(r"meta: {\1, learned_from: true}", source, count=1)
-        args.blind_set.write_text(source, encoding="utf-8")
+    marked = mark_learned(source)
+    if marked != source:
+        args.blind_set.write_text(marked, encoding="utf-8")
     total = sum(len(v) for v in by_intent.values())
     print(f"{total} examples under {len(by_intent)} intents -> {args.output}")
     return 0

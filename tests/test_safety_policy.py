@@ -194,16 +194,59 @@ def test_after_a_crisis_each_message_also_goes_on_the_open_ticket() -> None:
     assert next_action() == "action_listen"
 
 
-def test_a_general_question_instead_of_the_consent_answer_is_acknowledged() -> None:
-    """Found by the fuzz test: a question typed while the consent question was open
-    closed the form and was added to the ticket, but got no reply at all."""
-    t = _open_ticket("faq")
+def _asking_consent(intent: str) -> DialogueStateTracker:
+    t = _open_ticket(intent)
     t.update(ActiveLoop("handoff_contact_form"))
     t.update(SlotSet("requested_slot", "contact_consent"))
+    return t
+
+
+def test_a_general_question_instead_of_the_consent_answer_is_answered_then_asked_again() -> (
+    None
+):
+    """Blind rounds 11 and 12: "what does it feel like tho" typed while the consent
+    question was open was only acknowledged on the ticket, never answered."""
+    t = _asking_consent("faq_personal")
+    for step in [
+        "utter_faq",
+        "utter_personal_note",
+        "action_add_to_handoff",
+        "utter_ask_contact_consent",
+    ]:
+        assert next_safety_action(t) == step
+        t.update(ActionExecuted(step))
+    assert next_safety_action(t) == "action_listen"
+    assert t.active_loop_name == "handoff_contact_form"  # the yes/no still counts
+
+
+def test_a_clinical_message_instead_of_the_consent_answer_is_acknowledged() -> None:
+    """Found by the fuzz test: a message typed while the consent question was open
+    closed the form and was added to the ticket, but got no reply at all."""
+    t = _asking_consent("clinical_question")
     assert next_safety_action(t) == "action_deactivate_loop"
     t.update(ActionExecuted("action_deactivate_loop"))
     t.update(ActiveLoop(None))
     assert next_safety_action(t) == "action_handoff"  # added, and acknowledged
+
+
+def test_the_answers_during_a_ticket_are_the_rules_own() -> None:
+    """ANSWERED_DURING_HANDOFF names, for use inside the contact form, the actions the
+    rules run for each intent: it must say what data/rules/ says."""
+    from pathlib import Path
+
+    import yaml
+
+    from components.safety_policy import ANSWERED_DURING_HANDOFF
+
+    rules_dir = Path(__file__).resolve().parent.parent / "data" / "rules"
+    by_intent = {}
+    for path in rules_dir.glob("*.yml"):
+        for rule in (yaml.safe_load(path.read_text()) or {}).get("rules") or []:
+            steps = rule.get("steps") or []
+            if steps and "intent" in steps[0] and not rule.get("condition"):
+                by_intent[steps[0]["intent"]] = [s["action"] for s in steps[1:]]
+    for intent, actions in ANSWERED_DURING_HANDOFF.items():
+        assert by_intent.get(intent) == actions, intent
 
 
 def restored_tracker(events: List[Event]) -> DialogueStateTracker:
