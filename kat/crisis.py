@@ -90,6 +90,10 @@ class CrisisDetector:
             vocab, "eligibility", eligibility.get("asks") or []
         )
         self.acute = matcher_for(vocab, "acute", eligibility.get("unless") or [])
+        # Categories whose `topic` matches (a risk word, not a strong phrase) an
+        # eligibility question clears too: "my blood pressure runs high, does that
+        # rule me out" (hallucinations are cleared at any strength).
+        self.eligibility_topic_categories = set(eligibility.get("clears_topics") or [])
         self.past_context = matcher_for(vocab, "past", config.get("past_context", []))
         self.past_attempts = matcher_for(
             vocab, "past_attempt", config.get("past_attempts") or []
@@ -257,7 +261,13 @@ class CrisisDetector:
             ):
                 reasons.add("resolved_past")
                 continue
-            if eligibility_question and match.category == "hallucinations":
+            if eligibility_question and (
+                match.category == "hallucinations"
+                or (
+                    match.strength == "topic"
+                    and match.category in self.eligibility_topic_categories
+                )
+            ):
                 reasons.add("eligibility_question")
                 continue
             if side_effect_question and match.category == "hallucinations":

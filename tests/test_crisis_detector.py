@@ -274,6 +274,15 @@ def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
         ),
         ("im killing myself studying for finals lol", "idiom"),
         ("she takes keppra for seizures, is that ok", "past_context"),
+        # a symptom's risk word in an eligibility question is medical history (r12)
+        (
+            "my blood pressure runs high, like 150/95, does that rule me out",
+            "eligibility_question",
+        ),
+        (
+            "i get chest pain when i exercise, its angina, does that exclude me",
+            "eligibility_question",
+        ),
     ],
 )
 def test_side_effect_questions_and_resolved_history_are_not(
@@ -291,6 +300,12 @@ def test_an_acute_message_is_a_crisis_even_as_a_question() -> None:
     ).is_crisis
     assert detector.assess(
         "my brother hears voices telling him to hurt himself, could he still try it"
+    ).is_crisis
+    assert detector.assess(
+        "i'm having crushing chest pain right now, does that rule me out"
+    ).is_crisis
+    assert detector.assess(
+        "im getting chest pain and cant breathe, am i still allowed to come"
     ).is_crisis
 
 
