@@ -269,6 +269,7 @@ class SafetyGate(GraphComponent):
             self.detector,
             self.config["crisis_languages"],
             other_language=readable.kind == OTHER_LANGUAGE,
+            language=choice.language,
         )
         nlu_crisis = round(ranking.get(CRISIS_INTENT, 0.0), 4)
         if crisis.is_crisis:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 import yaml
 
 from kat import first_person
+from kat.input_check import fold_word
 from kat.normalise import FoldingNormaliser, default_normaliser
 from kat.paths import content_dir
 from kat.pattern_dsl import (
@@ -298,6 +299,14 @@ class CrisisDetector:
             reasons.add("negated")
         return CrisisAssessment(False, reason="+".join(sorted(reasons)) or "no_match")
 
+    def seen_words(self, text: str) -> Set[str]:
+        """Every word any pattern matched, before idioms, questions or history cleared
+        it (normalised as this detector reads text): what these patterns looked at."""
+        doc = doc_for(self.nlp, self.normalise, text)
+        return {
+            token.lower_ for m in self._matches(doc) for token in doc[m.start : m.end]
+        }
+
     @staticmethod
     def _crisis(doc: Any, matches: Sequence[_Match], reason: str) -> CrisisAssessment:
         categories = tuple(sorted({m.category for m in matches}))
@@ -372,29 +381,64 @@ def shows_distress_in(
     return _in_any_language(CrisisDetector.shows_distress, text, english, languages)
 
 
+def _own_language_clearing(
+    text: str, language: Optional[str], languages: Sequence[str]
+) -> Optional[Tuple[CrisisAssessment, Set[str]]]:
+    """In a message that reads as one of ``languages``, that language's verdict and the
+    words its patterns saw, when they saw some and cleared them all (history, an idiom,
+    a negation). None when it is a crisis there, or its patterns saw nothing."""
+    if language not in languages:
+        return None
+    own = detector_for(str(language))
+    verdict = own.assess(text)
+    if verdict.is_crisis or verdict.reason == "no_match":
+        return None
+    return verdict, {fold_word(w) for w in own.seen_words(text)}
+
+
+def _explained(found: CrisisAssessment, seen: Set[str]) -> bool:
+    """Did the message's own language see every word ``found`` matched?"""
+    return {fold_word(w) for span in found.matched for w in span.split()} <= seen
+
+
 def assess_languages(
     text: str,
     english: CrisisDetector,
     languages: Sequence[str],
     other_language: bool,
+    language: Optional[str] = None,
 ) -> Tuple[CrisisAssessment, Optional[str]]:
     """English first, then each of ``languages``; (assessment, language or None).
 
     In a message in another language (``other_language``, from kat/input_check.py) an
     English risk word alone ("suicidas") is not a crisis: only a `strong` English match
     counts there, and the other language's own patterns decide, negations and all.
+
+    In a message that reads as one of ``languages`` (``language``, the gate's choice of
+    conversation language), words another file matched only because they look alike
+    ("hace 8 años tuve un intento de suicidio, hoy estoy bien": English's ``~^suicid``
+    and the Portuguese ``suicidio`` read the Spanish word) are that language's to judge:
+    when its own patterns saw the same words and cleared them, the message is cleared.
+    An English `strong` match always stands.
     """
     found = english.assess(text)
+    own = _own_language_clearing(text, language, languages)
     if found.is_crisis and (found.strong or not other_language):
+        if own is not None and not found.strong and _explained(found, own[1]):
+            return own[0], None
         return found, None
     cleared: Optional[CrisisAssessment] = None
-    for language in languages:
-        other = detector_for(language).assess(text)
+    for each in languages:
+        other = detector_for(each).assess(text)
         if other.is_crisis:
-            return other, language
+            if own is not None and each != language and _explained(other, own[1]):
+                continue  # the message's own language saw these words and cleared them
+            return other, each
         if cleared is None and other.reason != "no_match":
             cleared = other  # "me quiero morir de la vergüenza": looked and cleared
     if found.is_crisis:
+        if own is not None and _explained(found, own[1]):
+            return own[0], None
         return CrisisAssessment(False, reason="other_language"), None
     if found.reason == "no_match" and cleared is not None:
         # The English patterns saw nothing, another language's saw and cleared it (an

@@ -225,6 +225,17 @@ def test_other_languages_without_crisis_words_are_not(text: str) -> None:
         "there's a gun in my closet and i keep looking at it",
         "i read ketamine helps suicidal people, is that true? because i am one",
         "i can't breathe, just curious if that's normal",
+        # kinds of phrasing blind round 13 found (2026-12-04), reworded
+        "pretty sure im about to do something drastic to myself",
+        "theres no way out for me other than dying",
+        "thinking about wrecking my car on the bridge tonight",
+        "whats the fastest way ketamine could kill someone? because i want it to",
+        "lately i keep imagining my own funeral",
+        "said goodbye to my sister earlier without telling her why",
+        "this is my last chance before i end it",
+        "in the tub with a razor rn",
+        "had a bottle of wine and the rest of my sleeping pills",
+        "my roommate is shaking and jerking on the floor",
     ],
 )
 def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
@@ -274,6 +285,20 @@ def test_plans_farewells_and_self_harm_are_crises(text: str) -> None:
         ),
         ("im killing myself studying for finals lol", "idiom"),
         ("she takes keppra for seizures, is that ok", "past_context"),
+        # blind round 13's kinds, reworded
+        ("i fainted once at the dentist, is fainting a side effect", "past_context"),
+        (
+            "im dying of curiosity lol, do people really hallucinate",
+            "side_effect_question",
+        ),
+        (
+            "would i keep hearing things once the session is over?",
+            "side_effect_question",
+        ),
+        (
+            "an old psych note says suicidal thoughts years ago, that got resolved",
+            "resolved_past",
+        ),
         # a symptom's risk word in an eligibility question is medical history (r12)
         (
             "my blood pressure runs high, like 150/95, does that rule me out",
@@ -331,6 +356,39 @@ def test_a_spanish_clearing_reaches_the_caller(text: str, reason: str) -> None:
 
     found, language = assess_languages(text, default_detector(), ["es"], False)
     assert not found.is_crisis and found.reason == reason and language is None
+
+
+def test_a_spanish_message_is_judged_by_the_spanish_patterns() -> None:
+    """English's ``~^suicid`` and the Portuguese ``suicidio`` read the Spanish word in
+    a told history; in a message the gate reads as Spanish, the Spanish patterns saw
+    the same word and cleared it (long ago and over), so it is not a crisis. Without
+    that language, or when Spanish finds a crisis, the match stands (round 13-es)."""
+    from kat.crisis import assess_languages, default_detector
+
+    history = "hace 8 años tuve un intento de suicidio, hoy estoy bien, con trabajo"
+    found, _ = assess_languages(history, default_detector(), ["es", "intl"], True, "es")
+    assert not found.is_crisis and found.reason == "resolved_past"
+    found, _ = assess_languages(history, default_detector(), ["es", "intl"], False)
+    assert found.is_crisis
+    now = "estoy pensando en el suicidio todo el dia"
+    found, language = assess_languages(
+        now, default_detector(), ["es", "intl"], True, "es"
+    )
+    assert found.is_crisis and language == "es"
+
+
+@pytest.mark.parametrize(
+    "text, crisis",
+    [
+        ("de chica me daban convulsiones por fiebre, nunca mas me pasaron", False),
+        ("me desmaye una vez hace 3 años en el gym, desde entonces nada", False),
+        ("la ketamina puede dar convulsiones?", False),
+        ("mi hermano esta convulsionando en el piso", True),
+        ("me desmaye hace diez minutos despues de la sesion", True),
+    ],
+)
+def test_spanish_symptoms_told_as_history_are_not_crises(text: str, crisis: bool) -> None:
+    assert _crisis_in_any_language(text) is crisis
 
 
 def test_a_spanish_idiom_explains_a_message() -> None:
