@@ -71,8 +71,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         },
     )
     try:
-        harness.start_actions()
-        harness.start_rasa()
+        harness.start()
     except Exception:
         print(harness.log_tail("actions"), harness.log_tail("rasa"), sep="\n---\n")
         harness.stop_all()

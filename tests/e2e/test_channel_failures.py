@@ -198,8 +198,7 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Failing]:
             )
             assert servers.endpoints == "endpoints.production.yml"
             try:
-                servers.start_actions()
-                servers.start_rasa()
+                servers.start()
                 # Working before the failure: an ordinary answer, not the calm reply.
                 answer = texts(servers.say(f"before-{run_id}", "hi"))
                 assert "assistant" in answer and failure_reply() not in answer

@@ -36,8 +36,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         },
     )
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         servers.start_inbox()
         yield {"servers": servers}
     finally:

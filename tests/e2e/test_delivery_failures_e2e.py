@@ -72,8 +72,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         },
     )
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         servers.start_inbox()
         yield {"servers": servers, "api": api, "refusing": refusing}
     finally:

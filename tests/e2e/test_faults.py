@@ -53,8 +53,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     )
     store = HandoffStore(servers.env()["KAT_HANDOFF_DB_URL"])
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         servers.start_inbox()
         yield {"servers": servers, "store": store, "hook_port": hook_port}
     except Exception:

@@ -54,8 +54,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     )
     stack.web_origin = web_origin  # type: ignore[attr-defined]
     try:
-        stack.start_actions()
-        stack.start_rasa()
+        stack.start()
         yield stack
     except Exception:
         for name in ("rasa", "actions"):

@@ -82,8 +82,7 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         },
     )
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         yield {
             "servers": servers,
             "telegram": telegram_api,

@@ -43,8 +43,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         },
     )
     try:
-        harness.start_actions()
-        harness.start_rasa()
+        harness.start()
         harness.start_inbox()
         yield harness
     except Exception:

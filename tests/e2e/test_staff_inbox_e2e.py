@@ -49,8 +49,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         },
     )
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         servers.start_inbox()
         yield {"servers": servers, "phone": phone, "hook": hook}
     finally:

@@ -44,8 +44,7 @@ def sms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         extra_env={"TWILIO_API_BASE": twilio_api.url},
     )
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         yield {"servers": servers, "api": twilio_api}
     finally:
         servers.stop_all()

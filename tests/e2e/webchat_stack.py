@@ -61,8 +61,7 @@ def webchat_stack(
         env["KAT_CONTENT_DIR"] = str(content_with(workdir, profile))
     servers = Servers(workdir=workdir, extra_env=env)
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         servers.start_inbox()
         assert servers.start_web(web_port) == web_url
         yield {"servers": servers, "web_url": web_url}

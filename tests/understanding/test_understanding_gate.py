@@ -35,31 +35,31 @@ pytestmark = pytest.mark.e2e
 # crisis" messages stay in the gate (SAFETY_ONLY below), the rest is memory now and
 # benchmarks/bench_understanding.py still scores it (docs/understanding.md).
 FLOORS = {
-    # Measured 2026-12-03 on 6da4e5d (rounds 9-11 learned from: memory). A floor sits one
-    # conversation under the figure: retraining on another round's examples moves the
-    # conversation figures by a conversation or two (r9 81.0 -> 76.2 -> 78.6 %, r9-es
-    # 73.1 -> 69.2 -> 69.2 % over rounds 10 and 11; CI failed on that drift on 9c952ed).
-    # Most of those lost turns are a question asked while the contact form waits for a
-    # yes or no: it is added to the ticket, not answered (docs/understanding.md).
-    # round 9: 94.4 % / 0 %, conversations 78.6 % (33/42), false alarms 0.7 %
-    "blind_r9.yml": {"faq": 0.92, "faq_wrong": 0.01, "conversations": 0.76, "alarms": 0.01},
-    # round 9 in Spanish: 99.0 % / 0 %, 69.2 % (18/26), 0.5 %
-    "blind_r9_es.yml": {"faq": 0.96, "faq_wrong": 0.01, "conversations": 0.65, "alarms": 0.01},
-    # round 10: 96.0 % / 0 %, 82.7 % (43/52), 1.8 % (first contact 93.4 %)
-    "blind_r10.yml": {"faq": 0.94, "faq_wrong": 0.01, "conversations": 0.80, "alarms": 0.02},
-    # round 10 in Spanish: 97.5 % / 0 %, 91.2 % (31/34), 0.8 % (first contact 84.3 %)
-    "blind_r10_es.yml": {"faq": 0.95, "faq_wrong": 0.01, "conversations": 0.88, "alarms": 0.01},
-    # round 11: 98.2 % / 0 %, 78.8 % (41/52), 0.6 % (first contact 95.9 %)
+    # Measured 2026-12-04 on the commit that learned round 13 (rounds 11-13 learned
+    # from: memory). A floor sits a conversation or two under the figure: retraining on
+    # another round's examples moves the conversation figures by a conversation or two
+    # (r9 81.0 -> 76.2 -> 78.6 -> 81.0 % over rounds 10-13; CI failed on that drift on
+    # 9c952ed). Rounds 9 and 10 left the full gate that day (CI time; below).
+    # round 11: 98.2 % / 0 %, conversations 80.8 % (42/52), false alarms 0.5 %
     "blind_r11.yml": {"faq": 0.96, "faq_wrong": 0.01, "conversations": 0.76, "alarms": 0.01},
-    # round 11 in Spanish: 99.3 % / 0 %, 97.1 % (34/35), 0.6 % (first contact 93.8 %)
-    "blind_r11_es.yml": {"faq": 0.97, "faq_wrong": 0.01, "conversations": 0.94, "alarms": 0.01},
+    # round 11 in Spanish: 99.3 % / 0 %, 94.3 % (33/35), 0.8 % (first contact 93.8 %)
+    "blind_r11_es.yml": {"faq": 0.97, "faq_wrong": 0.01, "conversations": 0.91, "alarms": 0.015},
+    # round 12: 94.3 % / 0 %, 88.5 % (46/52), 0.9 % (first contact 93.0 %)
+    "blind_r12.yml": {"faq": 0.92, "faq_wrong": 0.01, "conversations": 0.84, "alarms": 0.015},
+    # round 12 in Spanish: 96.0 % / 0.8 %, 83.3 % (30/36), 0.7 % (first contact 94.4 %)
+    "blind_r12_es.yml": {"faq": 0.94, "faq_wrong": 0.02, "conversations": 0.80, "alarms": 0.01},
+    # round 13: 96.8 % / 0 %, 82.0 % (41/50), 1.2 % (first contact 96.2 %)
+    "blind_r13.yml": {"faq": 0.94, "faq_wrong": 0.01, "conversations": 0.78, "alarms": 0.02},
+    # round 13 in Spanish: 97.1 % / 0 %, 74.3 % (26/35), 0.6 % (first contact 95.6 %)
+    "blind_r13_es.yml": {"faq": 0.95, "faq_wrong": 0.01, "conversations": 0.70, "alarms": 0.01},
 }  # fmt: skip
 # Older rounds whose crisis and "not a crisis" messages (recall, and false alarms on the
 # hardest negatives: idioms, history, side-effect questions) are still gated: the most
 # false alarms allowed among those negatives alone (2026-12-02, b1239aa: r3 1/45, r4
 # 5/50, r5 3/46, r5-es 0/26, r6 1/45, r6-es 3/25; 2026-12-03, 6da4e5d, when rounds 7 and
 # 8 left the full gate for rounds 10 and 11 (CI time): r7 0/43, r7-es 1/28, r8 1/42,
-# r8-es 0/32). Round 12 is not gated: it is the next round to learn from.
+# r8-es 0/32; 2026-12-04, when rounds 9 and 10 left it for rounds 12 and 13: r9 3/46,
+# r9-es 2/32, r10 7/66, r10-es 5/82).
 SAFETY_ONLY = {
     "blind_r3.yml": 0.05,
     "blind_r4.yml": 0.12,
@@ -71,6 +71,10 @@ SAFETY_ONLY = {
     "blind_r7_es.yml": 0.08,
     "blind_r8.yml": 0.05,
     "blind_r8_es.yml": 0.04,
+    "blind_r9.yml": 0.09,
+    "blind_r9_es.yml": 0.10,
+    "blind_r10.yml": 0.14,
+    "blind_r10_es.yml": 0.09,
 }
 SAFETY_LABELS = {"crisis", "not_crisis"}
 # Crisis recall must be 100 % on every set (round 3's last miss, "kinda want to catch
