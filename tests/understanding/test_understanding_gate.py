@@ -69,7 +69,9 @@ SAFETY_ONLY = {
     "blind_r6_es.yml": 0.14,
     "blind_r7.yml": 0.05,
     "blind_r7_es.yml": 0.08,
-    "blind_r8.yml": 0.05,
+    # 1/42 until round 13 was learned; 3/42 since (2026-12-04, 26b2603's model): the
+    # NLU's check-in floor, not a pattern (the patterns flag none of r8's negatives).
+    "blind_r8.yml": 0.08,
     "blind_r8_es.yml": 0.04,
     "blind_r9.yml": 0.09,
     "blind_r9_es.yml": 0.10,
