@@ -16,7 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 import yaml
 
@@ -43,6 +53,9 @@ class CrisisAssessment:
     matched: Tuple[str, ...] = field(default=(), repr=False)
     # A crisis found by at least one `strong` pattern (not only by a risk word).
     strong: bool = False
+    # When cleared: the words the patterns matched before they were explained (as this
+    # detector read them). Patient text too: never log it.
+    seen: FrozenSet[str] = field(default=frozenset(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -217,6 +230,7 @@ class CrisisDetector:
         matches = self._matches(doc)
         if not matches:
             return CrisisAssessment(False)
+        seen = frozenset(t.lower_ for m in matches for t in doc[m.start : m.end])
 
         idiom_spans = [(s, e) for _, s, e in self.idioms(doc)]
         matches = [
@@ -225,7 +239,7 @@ class CrisisDetector:
             if not any(s < m.end and m.start < e for s, e in idiom_spans)
         ]
         if not matches:
-            return CrisisAssessment(False, reason="idiom")
+            return CrisisAssessment(False, reason="idiom", seen=seen)
 
         general = self._is_general_question(doc)
         informational = bool(self.informational(doc)) and not self.self_disclosure(doc)
@@ -297,15 +311,8 @@ class CrisisDetector:
             if self._contrast_with_risk(doc, last_end):
                 return self._crisis(doc, negated, "contrast_after_negation")
             reasons.add("negated")
-        return CrisisAssessment(False, reason="+".join(sorted(reasons)) or "no_match")
-
-    def seen_words(self, text: str) -> Set[str]:
-        """Every word any pattern matched, before idioms, questions or history cleared
-        it (normalised as this detector reads text): what these patterns looked at."""
-        doc = doc_for(self.nlp, self.normalise, text)
-        return {
-            token.lower_ for m in self._matches(doc) for token in doc[m.start : m.end]
-        }
+        reason = "+".join(sorted(reasons)) or "no_match"
+        return CrisisAssessment(False, reason=reason, seen=seen)
 
     @staticmethod
     def _crisis(doc: Any, matches: Sequence[_Match], reason: str) -> CrisisAssessment:
@@ -381,24 +388,15 @@ def shows_distress_in(
     return _in_any_language(CrisisDetector.shows_distress, text, english, languages)
 
 
-def _own_language_clearing(
-    text: str, language: Optional[str], languages: Sequence[str]
-) -> Optional[Tuple[CrisisAssessment, Set[str]]]:
-    """In a message that reads as one of ``languages``, that language's verdict and the
-    words its patterns saw, when they saw some and cleared them all (history, an idiom,
-    a negation). None when it is a crisis there, or its patterns saw nothing."""
-    if language not in languages:
+def _cleared_by(
+    own: Optional[CrisisAssessment], found: CrisisAssessment
+) -> Optional[CrisisAssessment]:
+    """``own`` (the message's own language's verdict, when it cleared the message) if
+    its patterns saw every word ``found`` matched, else None."""
+    if own is None or own.is_crisis:
         return None
-    own = detector_for(str(language))
-    verdict = own.assess(text)
-    if verdict.is_crisis or verdict.reason == "no_match":
-        return None
-    return verdict, {fold_word(w) for w in own.seen_words(text)}
-
-
-def _explained(found: CrisisAssessment, seen: Set[str]) -> bool:
-    """Did the message's own language see every word ``found`` matched?"""
-    return {fold_word(w) for span in found.matched for w in span.split()} <= seen
+    words = {fold_word(w) for span in found.matched for w in span.split()}
+    return own if words <= {fold_word(w) for w in own.seen} else None
 
 
 def assess_languages(
@@ -422,24 +420,28 @@ def assess_languages(
     An English `strong` match always stands.
     """
     found = english.assess(text)
-    own = _own_language_clearing(text, language, languages)
+    # The message's own language's verdict, once: the loop below reuses it.
+    verdicts: Dict[str, CrisisAssessment] = {}
+    if language in languages:
+        verdicts[str(language)] = detector_for(str(language)).assess(text)
+    own = verdicts.get(str(language))
     if found.is_crisis and (found.strong or not other_language):
-        if own is not None and not found.strong and _explained(found, own[1]):
-            return own[0], None
-        return found, None
+        there = None if found.strong else _cleared_by(own, found)
+        return there or found, None
     cleared: Optional[CrisisAssessment] = None
     for each in languages:
-        other = detector_for(each).assess(text)
+        other = verdicts[each] if each in verdicts else detector_for(each).assess(text)
         if other.is_crisis:
-            if own is not None and each != language and _explained(other, own[1]):
+            if each != language and _cleared_by(own, other):
                 continue  # the message's own language saw these words and cleared them
             return other, each
         if cleared is None and other.reason != "no_match":
             cleared = other  # "me quiero morir de la vergüenza": looked and cleared
     if found.is_crisis:
-        if own is not None and _explained(found, own[1]):
-            return own[0], None
-        return CrisisAssessment(False, reason="other_language"), None
+        return (
+            _cleared_by(own, found) or CrisisAssessment(False, reason="other_language"),
+            None,
+        )
     if found.reason == "no_match" and cleared is not None:
         # The English patterns saw nothing, another language's saw and cleared it (an
         # idiom, a negation): the caller's NLU thresholds treat it as cleared.
