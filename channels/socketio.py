@@ -24,6 +24,12 @@ Two things for the widget besides messages (docs/webchat-patient.md):
   setting shortens old tokens too); after that the client gets a new session. Each new
   keep token moves ``until`` on: the copy lasts ``web_history_hours`` after the chat was
   last used. ``web_history_hours: 0`` switches keeping off.
+* Withdrawing tokens (kat/web_revocations.py): End chat sends ``"end": true`` in its
+  ``session_request`` (or, when it happened offline, ``"end": {"session_id",
+  "resume_token"}`` of the ended session), and that session's resume and keep tokens are
+  refused from then on. Unticking "Keep" (``keep_withdraw``, or ``"withdraw_keep":
+  true`` in the next ``session_request``) and "forget me" (the ``kat_forget_device``
+  reply passing through) refuse the session's keep tokens issued until then.
 * ``handoff_status``: whether this socket's conversation has a hand-off ticket that is
   not resolved, read from the hand-off store (kat/handoff_store.py, read only), with the
   clinic's usual reply time; answered with a ``handoff_status`` event. Staff replies
@@ -57,9 +63,21 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import os
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Union
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Set,
+    Text,
+    Tuple,
+    Union,
+)
 
 import rasa.core.channels.channel
 from rasa.core.channels import socketio as rasa_socketio
@@ -74,7 +92,15 @@ from channels.base import STAFF_UTTERANCES, DeliveryFailed, PatientChannel
 from channels.socketio_redis import JsonRedisManager
 from kat.clinic_profile import cached_profile, is_placeholder
 from kat.input_check import message_text
-from kat.web_session import check_secret, parse_origins, resume_or_issue, resume_token
+from kat.web_revocations import Revocations, Withdrawn, revocations
+from kat.web_session import (
+    check_secret,
+    is_valid,
+    issue,
+    parse_origins,
+    resume_or_issue,
+    resume_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +170,31 @@ def kept_session(
     return session_id
 
 
+def keep_withdrawal(hours: float, now: Optional[float] = None) -> Withdrawn:
+    """What refuses every keep token issued until ``now``: each was issued with
+    ``keep_until`` = its time + ``hours`` (issue_keep), so none is later than this one."""
+    now = time.time() if now is None else now
+    return Withdrawn(keep_until=int(now + hours * 3600))
+
+
+def ended_session(
+    secret: str, requested: Any, current: Optional[str], hours: float
+) -> Optional[str]:
+    """The session a ``session_request`` ends: ``"end": true`` ends the socket's own
+    session (``current``); ``"end": {...}`` a session the client proves it holds with
+    its resume token or a valid keep token (End chat pressed while offline). Else None."""
+    if not isinstance(requested, dict):
+        return None
+    end = requested.get("end")
+    if end is True:
+        return current
+    if not isinstance(end, dict):
+        return None
+    if is_valid(secret, end.get("session_id"), end.get("resume_token")):
+        return str(end["session_id"])
+    return kept_session(secret, end, hours)
+
+
 def profile_text(profile: Dict[str, Any], key: str) -> Optional[str]:
     """A profile value as text, None for a placeholder or a missing value."""
     value = profile.get(key)
@@ -171,11 +222,20 @@ class WebChatOutput(SocketIOOutput):
     passes its keys to ``AsyncServer.emit`` as keyword arguments, so a key emit does
     not take raises TypeError; here the payload is the event's data, sent to the
     session's room as text and buttons are: e.g. ``{"kat_forget_device": true}`` of
-    domain.yml's ``utter_forgotten``, on which the widget clears its copy."""
+    domain.yml's ``utter_forgotten``, on which the widget clears its copy, and on which
+    the session's keep tokens are withdrawn here too, not left to the widget."""
+
+    def __init__(
+        self, sio: Any, bot_message_evt: Text, revoked: Optional[Revocations] = None
+    ) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.revoked = revoked
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
+        if json_message.get("kat_forget_device") is True and self.revoked is not None:
+            await self.revoked.withdraw(recipient_id, keep_withdrawal(history_hours()))
         await self._send_message(recipient_id, dict(json_message))
 
 
@@ -276,6 +336,26 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
         self.handoff_busy: Set[Text] = set()
         self.handoff_again: Set[Text] = set()
         self._handoff_store: Any = None
+        # Ended sessions and withdrawn keep tokens, shared through Redis when the
+        # servers share the web chat's Redis (kat/web_revocations.py).
+        self.revoked = revocations(
+            self.redis_url, prefix=os.environ.get("KAT_REDIS_KEY_PREFIX") or "kat"
+        )
+
+    async def resume(self, requested: Any, hours: float) -> Tuple[str, str, bool]:
+        """``(session_id, resume_token, resumed)`` for a ``session_request``: the
+        device's kept copy within its lifetime, or the tab's session with its resume
+        token, unless withdrawn (kat/web_revocations.py); else a new session."""
+        kept = kept_session(self.session_secret, requested, hours)
+        if kept is not None:
+            withdrawn = await self.revoked.withdrawn(kept)
+            if not withdrawn.refuses_keep(int(requested["keep_until"])):
+                return kept, resume_token(self.session_secret, kept), True
+        session_id, token, resumed = resume_or_issue(self.session_secret, requested)
+        if resumed and (await self.revoked.withdrawn(session_id)).refuses_resume():
+            session_id, token = issue(self.session_secret)
+            resumed = False
+        return session_id, token, resumed
 
     def open_ticket(self, conversation: str) -> Any:
         """The conversation's unresolved ticket (runs in a thread): the hand-off store
@@ -393,19 +473,19 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Any) -> None:
             hours = history_hours()
-            kept = kept_session(self.session_secret, data, hours)
-            if kept is not None:  # the device's kept copy, within its lifetime
-                session_id, token = kept, resume_token(self.session_secret, kept)
-                resumed = True
-            else:
-                session_id, token, resumed = resume_or_issue(self.session_secret, data)
             previous = self.sessions.get(sid)
+            ended = ended_session(self.session_secret, data, previous, hours)
+            if ended is not None:  # End chat: its tokens are refused from now on
+                await self.revoked.withdraw(ended, Withdrawn(ended=True))
+            session_id, token, resumed = await self.resume(data, hours)
             if previous and previous != session_id:
                 sio.leave_room(sid, previous, namespace=namespace)
             self.sessions[sid] = session_id
             sio.enter_room(sid, session_id, namespace=namespace)
             if isinstance(data, dict) and data.get("session_id") and not resumed:
                 logger.info("socket.io session not resumed (no valid token): new session")
+            if resumed and isinstance(data, dict) and data.get("withdraw_keep") is True:
+                await self.revoked.withdraw(session_id, keep_withdrawal(hours))
             confirm: Dict[str, Any] = {
                 "session_id": session_id,
                 "resume_token": token,
@@ -414,6 +494,13 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
             if hours > 0 and isinstance(data, dict) and data.get("keep") is True:
                 confirm.update(issue_keep(self.session_secret, session_id, hours))
             await sio.emit("session_confirm", confirm, room=sid, namespace=namespace)
+
+        @sio.on("keep_withdraw", namespace=namespace)
+        async def keep_withdraw(sid: Text, _: Any = None) -> None:
+            # "Keep this chat on this device" unticked: the socket's own session only.
+            session_id = self.sessions.get(sid)
+            if session_id is not None:
+                await self.revoked.withdraw(session_id, keep_withdrawal(history_hours()))
 
         @sio.on("keep_request", namespace=namespace)
         async def keep_request(sid: Text, _: Any = None) -> None:
@@ -450,7 +537,7 @@ class SocketIOInput(PatientChannel, rasa_socketio.SocketIOInput):
             await handle(
                 UserMessage(
                     text,
-                    WebChatOutput(sio, self.bot_message_evt),
+                    WebChatOutput(sio, self.bot_message_evt, self.revoked),
                     session_id,
                     input_channel=self.name(),
                 )

@@ -511,6 +511,13 @@
       // offline: the next session_request asks for a keep token ("keep": true)
       announcer.textContent = t("keepOn", { hours: state.keepHours || cfg.historyHours || "" });
     }
+    // Unticked: the server refuses the keep tokens issued so far (keep_withdraw), or is
+    // told on the next connect (withdrawPending).
+    var withdrawPending = false;
+    function withdrawKeep() {
+      if (ready && socket && socket.connected) { socket.emit("keep_withdraw", {}); }
+      else { withdrawPending = true; }
+    }
     function stopKeeping(announce) {
       state.keep = false;
       state.kept = null;
@@ -747,7 +754,11 @@
     }
 
     // --- end chat: forget this conversation on this device, start a new session --------------
+    // The server refuses an ended session's tokens from then on (kat/web_revocations.py):
+    // "end": true in the next session_request, or, when End chat was pressed offline, the
+    // ended session with its token, sent on the next connect (pendingEnd, in memory only).
     var awaitingFresh = false;
+    var pendingEnd = null;
     function askEnd() {
       tools.hidden = true;
       confirmBox.hidden = false;
@@ -765,6 +776,9 @@
       clearLog();
       input.value = "";
       var keepHours = state.keepHours;
+      var ended = state.session
+        ? { session_id: state.session.session_id, resume_token: state.session.resume_token }
+        : (state.kept ? { session_id: state.kept.session_id, keep_token: state.kept.keep_token, keep_until: state.kept.keep_until } : null);
       state = freshState(true);
       state.keepHours = keepHours;
       clearTimeout(expiryTimer);
@@ -783,8 +797,11 @@
       if (socket && socket.connected) {
         ready = false;
         awaitingFresh = true;
-        socket.emit("session_request", {});
-      } // offline: the next connect asks for a new session (state.session is null)
+        pendingEnd = null;
+        socket.emit("session_request", { end: true });
+      } else { // offline: the next connect asks for a new session (state.session is null)
+        pendingEnd = ended;
+      }
       announcer.textContent = t("endDone");
       input.focus();
     }
@@ -794,6 +811,8 @@
       var payload = s ? { session_id: s.session_id, resume_token: s.resume_token }
         : (k ? { session_id: k.session_id, keep_token: k.keep_token, keep_until: k.keep_until } : {});
       if (state.keep) { payload.keep = true; }
+      if (pendingEnd) { payload = { end: pendingEnd }; }
+      if (withdrawPending && s) { payload.withdraw_keep = true; }
       return payload;
     }
 
@@ -811,6 +830,8 @@
       socket.on("session_confirm", function (data) {
         if (!data || typeof data.session_id !== "string") { return; }
         awaitingFresh = false;
+        pendingEnd = null;
+        withdrawPending = false;
         var had = state.session ? state.session.session_id : (state.kept && state.kept.session_id);
         if (had && had !== data.session_id) {
           if (!state.session) {
@@ -884,7 +905,7 @@
       else { addSystem(reachAPerson()); }
     });
     keepBox.addEventListener("change", function () {
-      if (keepBox.checked) { startKeeping(); } else { stopKeeping(true); }
+      if (keepBox.checked) { startKeeping(); } else { stopKeeping(true); withdrawKeep(); }
     });
     launcher.addEventListener("click", function () { setOpen(true, true); });
     closeBtn.addEventListener("click", function () { setOpen(false, true); });

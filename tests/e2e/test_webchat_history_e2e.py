@@ -6,7 +6,9 @@ real servers (the stack of tests/e2e/test_webchat_e2e.py, started again for this
   localStorage with an expiry; a new browser context with the same storage (the tab
   closed, the patient back later) shows the history and continues the same session on
   the server.
-- Unticking or "End chat" removes the kept copy.
+- Unticking or "End chat" removes the kept copy, and the server refuses the tokens it
+  held (kat/web_revocations.py): after End chat the session's resume and keep tokens,
+  after unticking or "forget me" the keep tokens issued until then.
 - Expiry: in the browser (the stored expiry in the past) and on the server (a keep token
   past its time, or one whose time was changed, gets a new session).
 - The copy belongs to the page's origin: a page of another origin does not see it.
@@ -79,6 +81,23 @@ def keep_on(page: Any) -> Dict[str, Any]:
 def user_texts(servers: Servers, session_id: str) -> List[str]:
     events = servers.tracker(session_id, "socketio")["events"]
     return [e.get("text") for e in events if e["event"] == "user"]
+
+
+def resumes(stack: Dict[str, Any], request: Dict[str, Any]) -> bool:
+    """Whether the server resumes a session for this ``session_request`` (a client of
+    its own, as a copy taken off the device would be used)."""
+    client = RawClient(stack["servers"].rasa_url, stack["web_url"])
+    try:
+        client.connect()
+        return bool(
+            client.request_session(request)["session_id"] == request["session_id"]
+        )
+    finally:
+        client.close()
+
+
+def as_kept(copy: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: copy[k] for k in ("session_id", "keep_token", "keep_until")}
 
 
 def reopen(browser: Any, page: Any, web_url: str) -> Any:
@@ -198,10 +217,13 @@ def test_unticking_or_ending_the_chat_removes_the_kept_copy(
     say(page, "what is ketamine?")
     wait_for_bot(page, FAQ_ANSWER)
     settle(page)
-    keep_on(page)
+    taken = as_kept(keep_on(page))
+    assert resumes(stack, taken)
     toggle_keep(page)  # untick
     assert not page.is_checked("#kat-keep")
     assert kept_copy(page) is None
+    # A copy of the keep token taken before is refused by the server too.
+    assert eventually(lambda: not resumes(stack, taken), 10)
     assert page.locator(".kat-announcer", has_text="will not be kept").count() == 1
     # The tab itself still has the conversation (a reload in this tab keeps it).
     page.reload()
@@ -217,7 +239,9 @@ def test_unticking_or_ending_the_chat_removes_the_kept_copy(
     wait_for_bot(again, FAQ_ANSWER)
     settle(again)
     old = session_of(again)
-    keep_on(again)
+    time.sleep(1.1)  # a keep token of a later second than the withdrawal above
+    taken = as_kept(keep_on(again))
+    assert resumes(stack, taken)
     again.focus(".kat-end")
     again.keyboard.press("Enter")
     again.focus(".kat-confirm-yes")
@@ -228,6 +252,9 @@ def test_unticking_or_ending_the_chat_removes_the_kept_copy(
     assert not again.is_checked("#kat-keep")
     stored = all_storage(again)
     assert "what is ketamine?" not in stored and old["session_id"] not in stored
+    # The ended session's tokens, copied before, are refused by the server.
+    assert not resumes(stack, taken)
+    assert not resumes(stack, dict(old))
     later = reopen(browser, again, stack["web_url"])
     wait_for_bot(later, GREETING)
     settle(later)
@@ -363,6 +390,47 @@ def test_the_server_checks_the_keep_tokens_lifetime(stack: Dict[str, Any]) -> No
         client.close()
 
 
+def test_the_server_refuses_withdrawn_tokens(stack: Dict[str, Any]) -> None:
+    """The socket.io protocol without a browser: End chat's ``"end": true`` and, for an
+    End chat pressed offline, ``"end"`` with the session's token; ``keep_withdraw``."""
+    servers: Servers = stack["servers"]
+    client = RawClient(servers.rasa_url, stack["web_url"])
+    try:
+        client.connect()
+        first = client.request_session({"keep": True})
+        tab = {k: first[k] for k in ("session_id", "resume_token")}
+        kept = {
+            "session_id": first["session_id"],
+            **{k: first[k] for k in ("keep_token", "keep_until")},
+        }
+        assert resumes(stack, tab) and resumes(stack, kept)
+        # Unticked: the keep token goes, the tab's resume token stays.
+        client.run(client.sio.emit("keep_withdraw", {}))
+        assert eventually(lambda: not resumes(stack, kept), 10)
+        assert resumes(stack, tab)
+        # End chat: a new session, and neither token of the old one works again.
+        second = client.request_session({"end": True})
+        assert second["session_id"] != first["session_id"]
+        assert not resumes(stack, tab)
+        # End chat pressed offline: the next connect names the ended session with its
+        # token; a made-up token ends nothing.
+        other = RawClient(servers.rasa_url, stack["web_url"])
+        try:
+            other.connect()
+            third = other.request_session(
+                {"end": {"session_id": second["session_id"], "resume_token": "0" * 64}}
+            )
+            assert third["session_id"] != second["session_id"]
+            tab2 = {k: second[k] for k in ("session_id", "resume_token")}
+            assert resumes(stack, tab2)
+            other.request_session({"end": tab2})
+            assert not resumes(stack, tab2)
+        finally:
+            other.close()
+    finally:
+        client.close()
+
+
 def test_another_origin_does_not_see_the_kept_copy(
     stack: Dict[str, Any], browser: Any
 ) -> None:
@@ -389,7 +457,7 @@ def test_forget_me_clears_this_device_too(stack: Dict[str, Any], browser: Any) -
     say(page, "what is ketamine?")
     wait_for_bot(page, FAQ_ANSWER)
     settle(page)
-    keep_on(page)
+    taken = as_kept(keep_on(page))
     session = session_of(page)
     say(page, "forget me")
     wait_for_bot(page, "delete this chat")
@@ -407,6 +475,10 @@ def test_forget_me_clears_this_device_too(stack: Dict[str, Any], browser: Any) -
     assert "what is ketamine?" not in stored and FAQ_ANSWER not in stored
     assert session_of(page)["session_id"] == session["session_id"]
     assert "what is ketamine?" not in user_texts(servers, session["session_id"])
+    # The server refuses the keep token it had issued (not left to the widget); the
+    # tab's own session goes on.
+    assert not resumes(stack, taken)
+    assert resumes(stack, dict(session))
     # A reload shows only what came after.
     page.reload()
     page.locator(".kat-status:empty").wait_for(state="attached")
