@@ -13,6 +13,11 @@ cd "$KAT_ROOT"
 bash scripts/setup.sh test
 bash scripts/ensure_services.sh
 B="$KAT_VENV/bin"
+# Tests run on every core, at most 4 (pytest-xdist; each end-to-end worker starts its
+# own servers, about 1 GB each). KAT_TEST_WORKERS=1 runs them in one process.
+WORKERS="${KAT_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); echo $((n > 4 ? 4 : n)))}"
+PARALLEL=(-n "$WORKERS" --dist loadfile)
+[ "$WORKERS" = "1" ] && PARALLEL=()
 STARTED=$SECONDS
 step() { printf '\n\033[1m==> %s\033[0m (at %ss)\n' "$*" "$((SECONDS - STARTED))"; }
 
@@ -22,7 +27,7 @@ step "Lint (ruff, black) and types (mypy)"
 "$B/mypy" actions kat components staff_inbox channels webchat
 
 step "Unit tests"
-"$B/pytest" -q -m "not e2e" -p no:cacheprovider
+"$B/pytest" -q -m "not e2e" -p no:cacheprovider "${PARALLEL[@]}"
 if [ "$MODE" = "check" ]; then
   say "make check passed in $((SECONDS - STARTED))s"
   exit 0
@@ -48,6 +53,9 @@ step "Held-out NLU test set (intent and response selection >= 90 %)"
   --no-plot
 "$B/python" scripts/check_nlu_results.py results/nlu --min-accuracy 0.90
 
-step "End-to-end tests against the real servers"
-"$B/pytest" -q -m e2e -p no:cacheprovider --durations=15
+step "End-to-end tests against the real servers ($WORKERS at a time)"
+"$B/pytest" -q -m "e2e and not exclusive" -p no:cacheprovider --durations=15 \
+  "${PARALLEL[@]}"
+step "End-to-end tests that restart a shared service (alone)"
+"$B/pytest" -q -m "e2e and exclusive" -p no:cacheprovider --durations=5
 say "make test passed in $((SECONDS - STARTED))s"

@@ -28,11 +28,18 @@ def checker() -> InputChecker:
     return default_checker()
 
 
-def _english_corpus() -> List[str]:
+def _nlu_texts() -> List[str]:
+    """The English training and held-out NLU examples."""
     texts: List[str] = []
     for folder in ("data/nlu", "tests/nlu"):
         for path in sorted((ROOT / folder).glob("*.yml")):
             texts.extend(nlu_examples(path))
+    return texts
+
+
+def _safety_texts() -> List[str]:
+    """The English safety sets' messages (tests/safety/)."""
+    texts: List[str] = []
     for path in sorted((ROOT / "tests" / "safety").glob("*.yml")):
         if path.stem.endswith("_es"):
             continue  # the Spanish crisis set (tests/test_crisis_detector.py)
@@ -43,6 +50,10 @@ def _english_corpus() -> List[str]:
                 if isinstance(text, str):
                     texts.append(text)
     return texts
+
+
+def _english_corpus() -> List[str]:
+    return _nlu_texts() + _safety_texts()
 
 
 def test_no_english_training_or_test_message_is_taken_for_another_language(

@@ -30,7 +30,9 @@ from kat.handoff_store import HandoffStore
 from tests import services
 from tests.e2e.harness import MODEL, RawClient, Servers, eventually, texts
 
-pytestmark = pytest.mark.e2e
+# exclusive: PostgreSQL is restarted mid-conversation, which would break any other test
+# using it at that moment; scripts/test.sh runs this module alone after the parallel pass.
+pytestmark = [pytest.mark.e2e, pytest.mark.exclusive]
 
 WEB_ORIGIN = "http://127.0.0.1:8080"
 
