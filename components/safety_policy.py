@@ -18,8 +18,9 @@ Highest priority of all policies (config.yml). Deterministic, no training:
 * While a hand-off ticket is open (slot ``handoff_active``, set by action_handoff and
   cleared when staff resolve), every patient message goes to ``action_handoff``, which
   adds it to the ticket and acknowledges it — the patient never meets silence. A general
-  question the sheet or the clinic profile answers ("what is ketamine then") is
-  answered by the rules first, then added to the ticket (``action_add_to_handoff``);
+  question the sheet or the clinic profile answers ("what is ketamine then"), a thanks
+  or a goodbye is answered by the rules first, then added to the ticket
+  (``action_add_to_handoff``); a farewell after a check-in gets the check-in again;
   asked instead of the yes/no to the contact form's consent question, it is answered
   the same way and the consent question asked again, the form still open.
 * When ``action_handoff`` could not run (the action server is down: Rasa records the
@@ -105,6 +106,11 @@ ANSWERED_DURING_HANDOFF = {
     "ask_hours": ["utter_clinic_info_hours"],
     "ask_cost": ["utter_clinic_info_cost"],
     "ask_insurance": ["utter_clinic_info_insurance"],
+    # "ok ty for sorting that", "okk bye then" once a person is on it (blind round 14's
+    # conversation losses): the farewell or thanks, then the ticket has it too. After
+    # a check-in a farewell still gets the check-in (next_safety_action).
+    "thanks": ["utter_you_are_welcome"],
+    "goodbye": ["utter_goodbye"],
 }
 CONSENT_SLOT = "contact_consent"
 # Sent by the staff inbox, never by the patient: always answered by their own rules.
@@ -243,13 +249,17 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[Text]:
         if tracker.get_slot("handoff_active") and ADD_TO_HANDOFF not in done:
             return ADD_TO_HANDOFF  # the person on the urgent ticket reads this too
         return LISTEN
-    if intent in FAREWELL_INTENTS and not tracker.get_slot("handoff_active"):
+    if intent in FAREWELL_INTENTS:
         checked_in = any(
             isinstance(e, ActionExecuted) and e.action_name == CHECK_IN
             for e in events[:last_user]
         )
         if checked_in:
-            return CHECK_IN if CHECK_IN not in done else LISTEN
+            if CHECK_IN not in done:
+                return CHECK_IN
+            if tracker.get_slot("handoff_active") and ADD_TO_HANDOFF not in done:
+                return ADD_TO_HANDOFF
+            return LISTEN
 
     if intent == FALLBACK_INTENT and not tracker.get_slot("handoff_active"):
         earlier = [

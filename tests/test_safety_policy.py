@@ -153,6 +153,31 @@ def test_a_general_question_during_a_ticket_is_answered_then_added_to_it() -> No
     assert next_safety_action(t) == "action_listen"
 
 
+def test_thanks_or_goodbye_during_a_ticket_is_answered_then_added_to_it() -> None:
+    for intent, reply in (
+        ("thanks", "utter_you_are_welcome"),
+        ("goodbye", "utter_goodbye"),
+    ):
+        t = _open_ticket(intent)
+        assert next_safety_action(t) is None  # the rule answers: not another hand-off
+        t.update(ActionExecuted(reply))
+        assert next_safety_action(t) == "action_add_to_handoff"
+        t.update(ActionExecuted("action_add_to_handoff"))
+        assert next_safety_action(t) == "action_listen"
+
+
+def test_a_farewell_after_a_check_in_gets_the_check_in_with_a_ticket_open_too() -> None:
+    t = _open_ticket("greet")
+    t.update(ActionExecuted("utter_check_in"))
+    t.update(ActionExecuted("action_listen"))
+    t.update(user("goodbye"))
+    assert next_safety_action(t) == "utter_check_in"
+    t.update(ActionExecuted("utter_check_in"))
+    assert next_safety_action(t) == "action_add_to_handoff"
+    t.update(ActionExecuted("action_add_to_handoff"))
+    assert next_safety_action(t) == "action_listen"
+
+
 def test_second_misunderstanding_in_a_row_goes_to_a_person() -> None:
     first: List[Event] = [listen(), user("nlu_fallback")]
     assert predict(first) is None  # the rules say "not sure" and offer a person
