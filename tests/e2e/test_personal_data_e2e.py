@@ -61,7 +61,17 @@ def test_contact_details_leave_the_conversation_once_on_the_ticket(
     for text in (str(tracker), stored_rows(servers, conversation)):
         assert NAME not in text and "555 0187" not in text and digits not in text
 
-    # The conversation goes on as before.
+    # The conversation goes on as before: a thanks gets its own reply, a message is
+    # acknowledged, and both are on the ticket (components/safety_policy.py).
+    assert "You're welcome" in texts(servers.say(sender, "thanks, one more thing"))
     assert "added this to your message" in texts(
-        servers.say(sender, "thanks, one more thing")
+        servers.say(sender, "my appointment letter never arrived")
     )
+    store = HandoffStore(f"sqlite:///{servers.workdir / 'handoff.db'}")
+    later = store.open_ticket_for(conversation)
+    assert later is not None
+    written = [m.get("text") for m in later.transcript]
+    assert written[-2:] == [
+        "thanks, one more thing",
+        "my appointment letter never arrived",
+    ]
