@@ -92,7 +92,7 @@ from channels.base import STAFF_UTTERANCES, DeliveryFailed, PatientChannel
 from channels.socketio_redis import JsonRedisManager
 from kat.clinic_profile import cached_profile, is_placeholder
 from kat.input_check import message_text
-from kat.web_revocations import Revocations, Withdrawn, revocations
+from kat.web_revocations import MAX_AGE_SECONDS, Revocations, Withdrawn, revocations
 from kat.web_session import (
     check_secret,
     is_valid,
@@ -107,7 +107,7 @@ logger = logging.getLogger(__name__)
 # Largest socket.io packet accepted (engine.io's default is 1 MB).
 MAX_PACKET_BYTES = 64 * 1024
 # "Keep this chat on this device": at most this many hours, whatever the profile says.
-MAX_HISTORY_HOURS = 24 * 30
+MAX_HISTORY_HOURS = MAX_AGE_SECONDS // 3600  # 30 days (kat/web_revocations.py)
 # A client clock a little ahead is not a reason to refuse a fresh keep token.
 CLOCK_SLACK_SECONDS = 60
 # handoff_status: at most one read of the hand-off store per socket in this many

@@ -5,8 +5,9 @@ patient ticked "Keep this chat on this device", with a keep token (channels/sock
 Both are HMACs the server recomputes, so nothing is stored when one is issued and,
 without this record, nothing could withdraw one. Two things withdraw tokens:
 
-* **End chat** (the widget's ``end_session`` event): the session's resume and keep
-  tokens are refused from then on, and a request that presents them gets a new session.
+* **End chat** (``"end"`` in the widget's next ``session_request``): the session's
+  resume and keep tokens are refused from then on, and a request that presents them
+  gets a new session.
   The conversation itself stays on the server, where staff still see it, unless the
   patient also asked to forget it.
 * **Forget me**, or unticking "Keep this chat on this device": every keep token issued
@@ -34,7 +35,8 @@ from typing import Dict, Optional, Protocol, Tuple
 
 logger = logging.getLogger(__name__)
 
-# The longest a keep token can live: channels/socketio.py's MAX_HISTORY_HOURS (30 days).
+# The longest a keep token can live (30 days): channels/socketio.py's MAX_HISTORY_HOURS
+# is derived from it.
 MAX_AGE_SECONDS = 30 * 24 * 3600
 
 
