@@ -99,6 +99,9 @@ class Router:
         self.misuse_asks = matcher_for(
             vocab, "misuse_asks", config["misuse"].get("asks") or []
         )
+        self.misuse_comparisons = matcher_for(
+            vocab, "misuse_comparisons", config["misuse"].get("comparisons") or []
+        )
 
     @classmethod
     def from_file(cls, path: Optional[Path] = None) -> Router:
@@ -136,12 +139,16 @@ class Router:
         doc = doc_for(self.nlp, self.normalise, text)
         if self.injection(doc):
             return RoutingDecision(INJECTION)
-        if self.misuse(doc):
+        compares = bool(self.misuse_comparisons(doc)) and not self.misuse_asks(doc)
+        if self.misuse(doc) and not compares:
             if self.misuse_history(doc) and not self.misuse_asks(doc):
                 # Past use told, nothing asked for: a history of ketamine misuse is on
                 # the sheet's contraindication list (routing_patterns.yml, history).
                 return RoutingDecision(contraindication_question=True)
             return RoutingDecision(MISUSE)
+        # A comparison with recreational use ("how much do you give compared to what
+        # people take at raves") asks what the sheet answers (dose, addiction): the
+        # clinical patterns and the NLU decide, as for any other question.
         sentences = self._sentence_numbers(doc)
         personal_sentences = self._personal_sentences(doc, sentences)
         strings = self.nlp.vocab.strings
