@@ -91,6 +91,7 @@ class CrisisDetector:
                     self.matcher.add(f"{category}|{strength}|{i}", compile_pattern(line))
 
         self.idioms = matcher_for(vocab, "idiom", config.get("idioms", []))
+        self.hyperbole = matcher_for(vocab, "hyperbole", config.get("hyperbole", []))
         self.distress = matcher_for(vocab, "distress", config.get("distress") or [])
         self.has_distress_patterns = bool(config.get("distress"))
         resolved = config.get("resolved_past") or {}
@@ -229,10 +230,17 @@ class CrisisDetector:
         doc = doc_for(self.nlp, self.normalise, text)
         matches = self._matches(doc)
         if not matches:
+            hyperbole = self.hyperbole(doc)
+            if hyperbole:
+                # No risk words of ours, but reviewed hyperbole ("my roommate will
+                # strangle me if i leave dishes again"): looked and cleared, so the NLU's
+                # guess alone does not make it a crisis (components/safety_gate.py).
+                words = frozenset(t.lower_ for _, s, e in hyperbole for t in doc[s:e])
+                return CrisisAssessment(False, reason="idiom", seen=words)
             return CrisisAssessment(False)
         seen = frozenset(t.lower_ for m in matches for t in doc[m.start : m.end])
 
-        idiom_spans = [(s, e) for _, s, e in self.idioms(doc)]
+        idiom_spans = [(s, e) for _, s, e in self.idioms(doc) + self.hyperbole(doc)]
         matches = [
             m
             for m in matches

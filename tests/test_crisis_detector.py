@@ -444,3 +444,20 @@ def test_a_past_attempt_long_over_is_history_not_an_emergency() -> None:
     # Recent, or not said to be over: a crisis.
     assert spanish.assess("anoche intente suicidarme").is_crisis
     assert default_detector().assess("i attempted suicide last month").is_crisis
+
+
+def test_hyperbole_without_a_risk_word_is_looked_at_and_cleared(
+    detector: CrisisDetector,
+) -> None:
+    # Not a crisis either way; "idiom" (not "no_match") tells the safety gate that the
+    # NLU's crisis guess alone must not decide (content/safety/crisis_patterns.yml).
+    for text in (
+        "my flatmate's gonna murder me if i forget the bins again lol",
+        "totally dead on my feet today",
+    ):
+        assessment = detector.assess(text)
+        assert not assessment.is_crisis and assessment.reason == "idiom", text
+    # Someone close who "will kill me" is left to the NLU: it may be meant.
+    assert detector.assess("my boyfriend will kill me if he finds out").reason == (
+        "no_match"
+    )

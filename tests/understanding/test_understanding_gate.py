@@ -36,24 +36,24 @@ pytestmark = pytest.mark.e2e
 # crisis" messages stay in the gate (SAFETY_ONLY, test_understanding_gate_safety.py), the rest is memory now and
 # benchmarks/bench_understanding.py still scores it (docs/understanding.md).
 FLOORS = {
-    # Measured 2026-12-04 on the commit that learned round 14 (rounds 12-14 learned
+    # Measured 2026-12-07 on the commit that learned round 15 (rounds 13-15 learned
     # from: memory). A floor sits a conversation or two under the figure: retraining on
     # another round's examples moves the conversation figures by a conversation or two
     # (r9 81.0 -> 76.2 -> 78.6 -> 81.0 % over rounds 10-13; CI failed on that drift on
-    # 9c952ed). Round 11 left the full gate that day (CI time; its crisis messages are
+    # 9c952ed). Round 12 left the full gate that day (CI time; its crisis messages are
     # in test_understanding_gate_safety.py).
-    # round 12: 94.3 % / 0 %, 88.5 % (46/52), 0.9 % (first contact 93.0 %)
-    "blind_r12.yml": {"faq": 0.92, "faq_wrong": 0.01, "conversations": 0.84, "alarms": 0.015},
-    # round 12 in Spanish: 96.0 % / 0.8 %, 83.3 % (30/36), 0.7 % (first contact 94.4 %)
-    "blind_r12_es.yml": {"faq": 0.94, "faq_wrong": 0.02, "conversations": 0.80, "alarms": 0.01},
-    # round 13: 96.8 % / 0 %, 82.0 % (41/50), 1.2 % (first contact 96.2 %)
+    # round 13: 98.1 % / 0 %, 82.0 % (41/50), 1.3 % (first contact 96.2 %)
     "blind_r13.yml": {"faq": 0.94, "faq_wrong": 0.01, "conversations": 0.78, "alarms": 0.02},
     # round 13 in Spanish: 97.1 % / 0 %, 74.3 % (26/35), 0.6 % (first contact 95.6 %)
     "blind_r13_es.yml": {"faq": 0.95, "faq_wrong": 0.01, "conversations": 0.70, "alarms": 0.01},
-    # round 14: 98.8 % / 0 %, 92.0 % (46/50), 0.2 % (first contact 97.6 %, 90.0 %)
-    "blind_r14.yml": {"faq": 0.96, "faq_wrong": 0.01, "conversations": 0.88, "alarms": 0.01},
+    # round 14: 99.4 % / 0 %, 96.0 % (48/50), 0.3 % (first contact 97.6 %, 90.0 %)
+    "blind_r14.yml": {"faq": 0.96, "faq_wrong": 0.01, "conversations": 0.90, "alarms": 0.01},
     # round 14 in Spanish: 96.1 % / 0 %, 91.4 % (32/35), 0.8 % (first contact 92.2 %)
     "blind_r14_es.yml": {"faq": 0.94, "faq_wrong": 0.01, "conversations": 0.85, "alarms": 0.015},
+    # round 15: 97.2 % / 0 %, 84.0 % (42/50), 0.0 % (first contact 89.4 %, 76.0 %)
+    "blind_r15.yml": {"faq": 0.95, "faq_wrong": 0.01, "conversations": 0.80, "alarms": 0.01},
+    # round 15 in Spanish: 98.5 % / 0 %, 85.7 % (30/35), 0.6 % (first contact 93.2 %)
+    "blind_r15_es.yml": {"faq": 0.96, "faq_wrong": 0.01, "conversations": 0.80, "alarms": 0.015},
 }  # fmt: skip
 # Crisis recall must be 100 % on every set (round 3's last miss, "kinda want to catch
 # the bus if u know what i mean. like the front of it", has a reviewed pattern since

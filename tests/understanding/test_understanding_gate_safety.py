@@ -21,7 +21,8 @@ pytestmark = pytest.mark.e2e
 # 8 left the full gate for rounds 10 and 11 (CI time): r7 0/43, r7-es 1/28, r8 1/42,
 # r8-es 0/32; 2026-12-04, when rounds 9 and 10 left it for rounds 12 and 13: r9 3/46,
 # r9-es 2/32, r10 7/66, r10-es 5/82; 2026-12-04, when round 11 left it for round 14:
-# r11 3/60, r11-es 5/45, all the NLU's guesses on hyperbole, no pattern).
+# r11 3/60, r11-es 5/45, all the NLU's guesses on hyperbole, no pattern; 2026-12-07,
+# when round 12 left it for round 15: r12 5/55, r12-es 2/40).
 SAFETY_ONLY = {
     "blind_r3.yml": 0.05,
     "blind_r4.yml": 0.12,
@@ -41,6 +42,8 @@ SAFETY_ONLY = {
     "blind_r10_es.yml": 0.09,
     "blind_r11.yml": 0.07,
     "blind_r11_es.yml": 0.13,
+    "blind_r12.yml": 0.13,
+    "blind_r12_es.yml": 0.08,
 }
 SAFETY_LABELS = {"crisis", "not_crisis"}
 # Crisis recall must be 100 % on every set; lowering one needs a reason written here.
