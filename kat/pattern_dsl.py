@@ -152,7 +152,7 @@ def anchor_words(pattern: List[Dict[str, Any]]) -> Optional[List[str]]:
 class IndexedMatcher:
     """A spaCy Matcher split by anchor word, so only patterns that can match are run.
 
-    The safety pattern files expand to about 14,000 Matcher patterns, most with optional
+    The safety pattern files expand to about 9,500 Matcher patterns, most with optional
     tokens; spaCy tries every pattern at every token, which cost 3-7 ms a message. Each
     pattern here goes to a small Matcher keyed by a word it cannot match without
     (:func:`anchor_words`); a message runs only the Matchers of words it contains (plus
