@@ -61,7 +61,7 @@ def main() -> None:
         print(f"\033[1m==> Model up to date\033[0m ({model.relative_to(ROOT)})")
         return
     print(
-        "\033[1m==> Training the model\033[0m (data or config changed; about a minute)"
+        "\033[1m==> Training the model\033[0m (data or config changed; 5-7 minutes on 2 cores)"
         " ... ",
         end="",
         flush=True,
