@@ -139,16 +139,18 @@ class Router:
         doc = doc_for(self.nlp, self.normalise, text)
         if self.injection(doc):
             return RoutingDecision(INJECTION)
-        compares = bool(self.misuse_comparisons(doc)) and not self.misuse_asks(doc)
-        if self.misuse(doc) and not compares:
-            if self.misuse_history(doc) and not self.misuse_asks(doc):
-                # Past use told, nothing asked for: a history of ketamine misuse is on
-                # the sheet's contraindication list (routing_patterns.yml, history).
-                return RoutingDecision(contraindication_question=True)
-            return RoutingDecision(MISUSE)
-        # A comparison with recreational use ("how much do you give compared to what
-        # people take at raves") asks what the sheet answers (dose, addiction): the
-        # clinical patterns and the NLU decide, as for any other question.
+        if self.misuse(doc):
+            asks = bool(self.misuse_asks(doc))
+            # A comparison with recreational use ("how much do you give compared to
+            # what people take at raves") asks what the sheet answers (dose,
+            # addiction): unless it asks for some, the clinical patterns and the NLU
+            # decide below, as for any other question.
+            if asks or not self.misuse_comparisons(doc):
+                if self.misuse_history(doc) and not asks:
+                    # Past use told, nothing asked for: a history of ketamine misuse is
+                    # on the sheet's contraindication list (routing_patterns.yml).
+                    return RoutingDecision(contraindication_question=True)
+                return RoutingDecision(MISUSE)
         sentences = self._sentence_numbers(doc)
         personal_sentences = self._personal_sentences(doc, sentences)
         strings = self.nlp.vocab.strings
